@@ -1,0 +1,34 @@
+import { defineConfig } from '@playwright/test';
+
+// The app under test is started by ../scripts/e2e-server.sh: a throwaway FerretDB and the debug
+// build from `cargo leptos build`, on E2E_PORT. Chromium is Debian's (a downloaded browser cannot
+// be fetched here); its fake camera is fed per test file with real face media (see fixtures.ts).
+const port = Number(process.env.E2E_PORT ?? 3107);
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 90_000,
+  expect: { timeout: 20_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: [['list'], ['html', { open: 'never' }]],
+  outputDir: 'test-results',
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+  },
+  webServer: {
+    command: `E2E_PORT=${port} ../scripts/e2e-server.sh`,
+    url: `http://127.0.0.1:${port}/healthz`,
+    timeout: 180_000,
+    reuseExistingServer: false,
+    stdout: 'pipe',
+    stderr: 'pipe',
+  },
+  projects: [
+    { name: 'hydrated', use: { javaScriptEnabled: true }, testIgnore: /\.nojs\.spec\.ts$/ },
+    { name: 'no-js', use: { javaScriptEnabled: false }, testMatch: /\.nojs\.spec\.ts$/ },
+  ],
+});

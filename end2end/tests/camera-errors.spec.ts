@@ -1,0 +1,25 @@
+import { test, expect, plainBrowser } from './fixtures';
+
+// Each getUserMedia failure a person can meet gets a readable message and a retry button. The
+// browser's own failure is simulated by making getUserMedia reject with the DOMException that
+// Chromium raises in that situation.
+test.use(plainBrowser);
+
+const cases = [
+  { name: 'NotAllowedError', says: 'Camera access was refused' },
+  { name: 'NotFoundError', says: 'No camera was found' },
+  { name: 'NotReadableError', says: 'The camera is in use by another application' },
+];
+
+for (const { name, says } of cases) {
+  test(`camera failure ${name} is explained`, async ({ page }) => {
+    await page.addInitScript((errorName) => {
+      navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('simulated', errorName));
+    }, name);
+    await page.goto('/');
+    const alert = page.getByRole('alert');
+    await expect(alert).toContainText(says);
+    await expect(alert.getByRole('button', { name: 'Retry' })).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Take a test picture' })).toBeDisabled();
+  });
+}

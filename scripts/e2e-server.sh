@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Started by Playwright (end2end/playwright.config.ts, webServer): a throwaway FerretDB on a
+# free port with its own data directory, and the debug app built by `cargo leptos build`, on
+# E2E_PORT. Both stop, and the data is deleted, when Playwright ends this script.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+port="${E2E_PORT:?E2E_PORT is required}"
+work="$(mktemp -d -t facegate-e2e.XXXXXX)"
+db_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+mkdir -p "$work/db"
+.tools/bin/ferretdb --handler=sqlite --sqlite-url="file:$work/db/" --listen-addr="127.0.0.1:$db_port" \
+  --state-dir="$work" --telemetry=disable --debug-addr=- --log-level=warn >"$work/ferretdb.log" 2>&1 &
+pids+=($!)
+
+binary="${E2E_BINARY:-target/debug/facegate}"
+MONGODB_URI="mongodb://127.0.0.1:$db_port/" FACEGATE_DATABASE=facegate_e2e \
+  FACEGATE_LISTEN="127.0.0.1:$port" LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_ENV=PROD \
+  RUST_LOG="${RUST_LOG:-info,tower_http=warn}" "$binary" &
+pids+=($!)
+wait -n "${pids[@]}"
+echo "e2e-server: a process exited early" >&2
+exit 1

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# `make run`: install what is missing, start the local database (unless MONGODB_URI is set),
+# build the release app and serve it in the foreground. Ctrl-C stops the app and the database
+# this script started; the data stays in data/.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+scripts/setup.sh
+export PATH="$root/end2end/node_modules/.bin:$HOME/.cargo/bin:$PATH"   # wasm-opt from npm binaryen
+
+started_db=0
+if [[ -z "${MONGODB_URI:-}" ]]; then
+  if ! scripts/db.sh status >/dev/null 2>&1; then
+    scripts/db.sh start
+    started_db=1
+  fi
+  export MONGODB_URI="mongodb://127.0.0.1:${FACEGATE_DB_PORT:-27018}/"
+else
+  echo "run: using the database at MONGODB_URI (the local FerretDB is not started)"
+fi
+cleanup() { ((started_db)) && scripts/db.sh stop || true; }
+trap cleanup EXIT
+
+cargo leptos build --release
+addr="${FACEGATE_LISTEN:-${LEPTOS_SITE_ADDR:-127.0.0.1:3000}}"
+echo
+echo "  facegate: open http://$addr   (Ctrl-C to stop)"
+echo
+target/release/facegate

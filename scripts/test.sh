@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# `make test`: everything. Format, lints (server and browser builds), unit and integration
+# tests against a real FerretDB, then the Playwright suite in Debian's Chromium with a fake
+# camera fed from real face media. Stops at the first failure.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+scripts/setup.sh --test
+export PATH="$root/end2end/node_modules/.bin:$root/.tools/bin:$HOME/.cargo/bin:$PATH"
+step() { printf '\n\033[1;34m== %s\033[0m\n' "$*"; }
+logs="$root/target/test-logs"
+mkdir -p "$logs"
+
+step "format"
+cargo fmt --all -- --check
+
+step "clippy (server)"
+cargo clippy --features ssr --all-targets -- -D warnings
+step "clippy (browser)"
+cargo clippy --features hydrate --lib --target wasm32-unknown-unknown -- -D warnings
+
+step "unit and integration tests (real FerretDB, real photos)"
+cargo test --features ssr 2>&1 | tee "$logs/cargo-test.log"
+rust_passed=$(grep -Eo '^test result: ok\. [0-9]+ passed' "$logs/cargo-test.log" | awk '{s += $4} END {print s + 0}')
+
+step "build the app (cargo leptos)"
+cargo leptos build
+
+step "end-to-end (Playwright, Chromium, fake camera)"
+(cd end2end && npx playwright test) 2>&1 | tee "$logs/playwright.log"
+e2e_passed=$(grep -Eo '^ +[0-9]+ passed' "$logs/playwright.log" | tail -n 1 | awk '{print $1 + 0}')
+
+echo
+echo "make test: $((rust_passed + e2e_passed)) passed, 0 failed"

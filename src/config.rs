@@ -1,0 +1,174 @@
+//! Run-time configuration, read once at start-up.
+//!
+//! Precedence, highest first: command-line flag, environment variable, the `[facegate]` table of
+//! `Leptos.toml` (or the file named by `FACEGATE_CONFIG`), the default written here. The site
+//! address and asset paths are Leptos' own settings: `[package.metadata.leptos]` of the same file,
+//! overridden by `LEPTOS_*` variables.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser};
+
+/// The settings file, relative to the working directory.
+pub const DEFAULT_CONFIG_FILE: &str = "Leptos.toml";
+
+#[derive(Parser, Debug, Clone)]
+#[command(
+    name = "facegate",
+    version,
+    about = "Register and sign in with your face",
+    args_override_self = true
+)]
+pub struct Config {
+    /// MongoDB connection string (MongoDB 5.0+, or the local FerretDB that `make run` starts).
+    #[arg(long, env = "MONGODB_URI", default_value = "mongodb://127.0.0.1:27018/")]
+    pub mongodb_uri: String,
+
+    /// Database name inside that server.
+    #[arg(long, env = "FACEGATE_DATABASE", default_value = "facegate")]
+    pub database: String,
+
+    /// How long to keep retrying the database at start-up before giving up, in seconds.
+    #[arg(long, env = "FACEGATE_DB_CONNECT_TIMEOUT_SECS", default_value_t = 20)]
+    pub db_connect_timeout_secs: u64,
+
+    /// Folder holding dlib's model files (`make models` puts them there).
+    #[arg(long, env = "FACEGATE_MODELS_DIR", default_value = "models")]
+    pub models_dir: PathBuf,
+
+    /// Address to listen on; overrides Leptos' `site-addr` (`LEPTOS_SITE_ADDR`).
+    #[arg(long, env = "FACEGATE_LISTEN")]
+    pub listen: Option<SocketAddr>,
+
+    /// Log format: `text` for people, `json` for log collectors. Levels come from `RUST_LOG`.
+    #[arg(long, env = "FACEGATE_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
+
+    #[command(flatten)]
+    pub face: crate::face::FaceSettings,
+}
+
+impl Config {
+    pub fn db_connect_timeout(&self) -> Duration {
+        Duration::from_secs(self.db_connect_timeout_secs)
+    }
+
+    /// Reads flags, environment and the settings file. Errors are messages for the operator.
+    pub fn load() -> Result<Self, String> {
+        let file = std::env::var("FACEGATE_CONFIG").unwrap_or_else(|_| DEFAULT_CONFIG_FILE.into());
+        let defaults = read_file_defaults(&file)?;
+        let matches = Self::command_with_defaults(&defaults)?
+            .try_get_matches()
+            .unwrap_or_else(|e| e.exit());
+        Self::from_matches(&matches)
+    }
+
+    /// Parses an explicit argument list (tests), with the same file defaults as [`Config::load`].
+    pub fn parse_with_file<I, T>(file: Option<&str>, args: I) -> Result<Self, String>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let defaults = match file {
+            Some(file) => read_file_defaults(file)?,
+            None => Vec::new(),
+        };
+        let matches = Self::command_with_defaults(&defaults)?
+            .try_get_matches_from(args)
+            .map_err(|e| e.to_string())?;
+        Self::from_matches(&matches)
+    }
+
+    fn from_matches(matches: &ArgMatches) -> Result<Self, String> {
+        Self::from_arg_matches(matches).map_err(|e| e.to_string())
+    }
+
+    /// The clap command with each setting from the file installed as that argument's default,
+    /// so flags and environment variables still win over the file.
+    fn command_with_defaults(defaults: &[(String, String)]) -> Result<clap::Command, String> {
+        let mut command = Self::command();
+        for (key, value) in defaults {
+            let id = key.replace('-', "_");
+            if !command.get_arguments().any(|a| a.get_id() == id.as_str()) {
+                return Err(format!(
+                    "unknown setting `{key}` in the [facegate] table of the settings file"
+                ));
+            }
+            let value: &'static str = Box::leak(value.clone().into_boxed_str());
+            command = command.mut_arg(id, |arg| arg.default_value(value));
+        }
+        Ok(command)
+    }
+}
+
+/// The `[facegate]` table of the settings file as `(key, value)` strings. A missing file is fine.
+fn read_file_defaults(path: &str) -> Result<Vec<(String, String)>, String> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(format!("cannot read {path}: {e}")),
+    };
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e| format!("{path} is not valid TOML: {e}"))?;
+    let Some(section) = table.get("facegate") else {
+        return Ok(Vec::new());
+    };
+    let section = section
+        .as_table()
+        .ok_or_else(|| format!("[facegate] in {path} must be a table"))?;
+    section
+        .iter()
+        .map(|(key, value)| {
+            let value = match value {
+                toml::Value::String(s) => s.clone(),
+                toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Float(f) => f.to_string(),
+                toml::Value::Boolean(b) => b.to_string(),
+                other => {
+                    return Err(format!(
+                        "setting `{key}` in {path} must be a string, number or boolean, not {other}"
+                    ));
+                }
+            };
+            Ok((key.clone(), value))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn settings_file(body: &str) -> tempfile::NamedTempFile {
+        let mut file = tempfile::NamedTempFile::new().expect("temp file");
+        file.write_all(body.as_bytes()).expect("write");
+        file
+    }
+
+    #[test]
+    fn file_values_are_defaults_and_flags_win() {
+        let file = settings_file("[facegate]\ndatabase = \"from-file\"\nmatch-threshold = 0.5\n");
+        let path = file.path().to_str().expect("utf-8 path");
+        let config = Config::parse_with_file(Some(path), ["facegate"]).expect("config");
+        assert_eq!(config.database, "from-file");
+        assert_eq!(config.face.match_threshold, 0.5);
+        let config =
+            Config::parse_with_file(Some(path), ["facegate", "--database", "from-flag"]).expect("config");
+        assert_eq!(config.database, "from-flag");
+    }
+
+    #[test]
+    fn unknown_file_settings_are_refused() {
+        let file = settings_file("[facegate]\ndatabse = \"typo\"\n");
+        let error = Config::parse_with_file(file.path().to_str(), ["facegate"]).expect_err("typo must fail");
+        assert!(error.contains("databse"), "{error}");
+    }
+
+    #[test]
+    fn the_shipped_settings_file_parses() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml");
+        Config::parse_with_file(Some(path), ["facegate"]).expect("Leptos.toml must parse");
+    }
+}

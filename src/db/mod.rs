@@ -1,0 +1,111 @@
+//! MongoDB: the last stop of a frame's trip. Works with MongoDB 5.0+ and with FerretDB.
+
+pub mod users;
+
+use std::time::{Duration, Instant};
+
+use mongodb::{Client, Database, bson::doc, options::ClientOptions};
+
+/// A handle to facegate's database; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Db {
+    database: Database,
+}
+
+/// Why the database could not be used at start-up.
+#[derive(Debug, thiserror::Error)]
+pub enum DbStartError {
+    #[error("MONGODB_URI is not a valid MongoDB connection string: {0}")]
+    BadUri(#[source] mongodb::error::Error),
+    #[error("the database at {uri} did not answer within {waited:?}: {cause}")]
+    Unreachable {
+        uri: String,
+        waited: Duration,
+        cause: mongodb::error::Error,
+    },
+    #[error("could not create the indexes: {0}")]
+    Indexes(#[source] mongodb::error::Error),
+}
+
+impl Db {
+    /// Connects and pings until the server answers or `patience` runs out, then makes sure the
+    /// indexes exist. The retry covers a database that is still starting next to the app.
+    pub async fn connect(uri: &str, name: &str, patience: Duration) -> Result<Self, DbStartError> {
+        let mut options = ClientOptions::parse(uri).await.map_err(DbStartError::BadUri)?;
+        options.app_name = Some("facegate".into());
+        options.server_selection_timeout = Some(Duration::from_secs(2));
+        options.connect_timeout = Some(Duration::from_secs(2));
+        let client = Client::with_options(options).map_err(DbStartError::BadUri)?;
+        let db = Self {
+            database: client.database(name),
+        };
+
+        let started = Instant::now();
+        loop {
+            match db.ping().await {
+                Ok(()) => break,
+                Err(cause) if started.elapsed() >= patience => {
+                    return Err(DbStartError::Unreachable {
+                        uri: redact(uri),
+                        waited: started.elapsed(),
+                        cause,
+                    });
+                }
+                Err(cause) => {
+                    tracing::info!(error = %cause, "waiting for the database");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            }
+        }
+        users::ensure_indexes(&db).await.map_err(DbStartError::Indexes)?;
+        Ok(db)
+    }
+
+    pub async fn ping(&self) -> mongodb::error::Result<()> {
+        self.database.run_command(doc! { "ping": 1 }).await.map(|_| ())
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.database
+    }
+}
+
+/// The URI without its password, for logs and error messages.
+pub fn redact(uri: &str) -> String {
+    match (uri.find("://"), uri.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &uri[scheme_end + 3..at];
+            let user = credentials.split(':').next().unwrap_or_default();
+            format!("{}{user}:***{}", &uri[..scheme_end + 3], &uri[at..])
+        }
+        _ => uri.to_string(),
+    }
+}
+
+/// Is this a unique-index violation (code 11000 on MongoDB and FerretDB alike)?
+pub fn is_duplicate_key(error: &mongodb::error::Error) -> bool {
+    use mongodb::error::{ErrorKind, WriteFailure};
+    match error.kind.as_ref() {
+        ErrorKind::Write(WriteFailure::WriteError(e)) => e.code == 11000,
+        ErrorKind::InsertMany(e) => e
+            .write_errors
+            .as_ref()
+            .is_some_and(|errs| errs.iter().any(|e| e.code == 11000)),
+        ErrorKind::Command(e) => e.code == 11000,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_never_reach_the_log() {
+        assert_eq!(
+            redact("mongodb://app:s3cret@db.example:27017/x"),
+            "mongodb://app:***@db.example:27017/x"
+        );
+        assert_eq!(redact("mongodb://127.0.0.1:27018/"), "mongodb://127.0.0.1:27018/");
+    }
+}

@@ -1,0 +1,111 @@
+//! The `users` collection.
+//!
+//! Uniqueness of email and username is decided by unique indexes on normalised copies
+//! (`email_key`, `username_key`), never by a read-then-write check, so racing registrations
+//! cannot both win.
+
+use mongodb::{
+    Collection, IndexModel,
+    bson::{Binary, DateTime, doc, oid::ObjectId, spec::BinarySubtype},
+    options::IndexOptions,
+};
+use serde::{Deserialize, Serialize};
+
+use super::Db;
+
+pub const COLLECTION: &str = "users";
+
+/// A stored user. No picture is ever stored: only the face encodings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct UserDoc {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    /// As entered.
+    pub email: String,
+    /// Trimmed and lower-cased: the unique key.
+    pub email_key: String,
+    /// As entered.
+    pub username: String,
+    /// Case-folded: the unique key, so "Ada" and "ada" are one name.
+    pub username_key: String,
+    /// One entry per enrolled frame: 128 little-endian f32 (512 bytes) as BSON binary.
+    pub face_encodings: Vec<Binary>,
+    pub created_at: DateTime,
+    #[serde(default)]
+    pub last_login_at: Option<DateTime>,
+}
+
+pub fn email_key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+pub fn username_key(username: &str) -> String {
+    username.trim().to_lowercase()
+}
+
+/// Packs an encoding as 128 little-endian f32. dlib computes the descriptor in f32, so the
+/// narrowing from the f64 the binding hands out loses nothing.
+pub fn encoding_to_binary(encoding: &[f32]) -> Binary {
+    let bytes = encoding.iter().flat_map(|v| v.to_le_bytes()).collect();
+    Binary {
+        subtype: BinarySubtype::Generic,
+        bytes,
+    }
+}
+
+/// The inverse of [`encoding_to_binary`]; `None` when the length is not a whole number of f32.
+pub fn binary_to_encoding(binary: &Binary) -> Option<Vec<f32>> {
+    if binary.bytes.len() % 4 != 0 {
+        return None;
+    }
+    Some(
+        binary
+            .bytes
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect(),
+    )
+}
+
+impl Db {
+    pub fn users(&self) -> Collection<UserDoc> {
+        self.database().collection(COLLECTION)
+    }
+}
+
+pub async fn ensure_indexes(db: &Db) -> mongodb::error::Result<()> {
+    let unique = |field: &str| {
+        IndexModel::builder()
+            .keys(doc! { field: 1 })
+            .options(
+                IndexOptions::builder()
+                    .unique(true)
+                    .name(format!("{field}_unique"))
+                    .build(),
+            )
+            .build()
+    };
+    db.users()
+        .create_indexes([unique("email_key"), unique("username_key")])
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodings_round_trip_exactly() {
+        let encoding: Vec<f32> = (0..128).map(|i| (i as f32 - 64.0) / 321.0).collect();
+        let binary = encoding_to_binary(&encoding);
+        assert_eq!(binary.bytes.len(), 512);
+        assert_eq!(binary_to_encoding(&binary).expect("whole f32s"), encoding);
+    }
+
+    #[test]
+    fn keys_fold_case_and_spaces() {
+        assert_eq!(email_key("  Ada@Example.ORG "), "ada@example.org");
+        assert_eq!(username_key("Ada.Lovelace"), "ada.lovelace");
+    }
+}

@@ -1,0 +1,31 @@
+//! facegate: register and sign in with your face.
+//!
+//! How a frame travels: [`camera`] (browser) → a server function or the REST API →
+//! `face` (detect, check, encode on a worker pool) → `gallery` (1:N match in memory) → `db`
+//! (MongoDB). Modules marked server-only are compiled with the `ssr` feature alone.
+
+pub mod app;
+pub mod camera;
+pub mod pages;
+
+#[cfg(feature = "ssr")]
+pub mod config;
+#[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod error;
+#[cfg(feature = "ssr")]
+pub mod face;
+#[cfg(feature = "ssr")]
+pub mod health;
+#[cfg(feature = "ssr")]
+pub mod server;
+#[cfg(feature = "ssr")]
+pub mod state;
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

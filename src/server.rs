@@ -1,0 +1,143 @@
+//! Start-up, routing and shutdown of the HTTP server.
+
+use std::{future::Future, net::SocketAddr, process::ExitCode};
+
+use axum::{Router, routing::get};
+use leptos::{config::LeptosOptions, prelude::provide_context};
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+use crate::{
+    app::{App, shell},
+    config::Config,
+    db::DbStartError,
+    face::ModelError,
+    health,
+    state::AppState,
+};
+
+/// Why the server did not start. Each message names the missing piece and the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("{0}")]
+    Models(#[source] ModelError),
+    #[error("{0}. Start the local database with `make db`, or point MONGODB_URI at a running MongoDB 5.0+")]
+    Database(#[source] DbStartError),
+    #[error(
+        "cannot listen on {addr}: {cause}. Is another facegate running? Set FACEGATE_LISTEN to another address"
+    )]
+    Bind { addr: SocketAddr, cause: std::io::Error },
+    #[error("server error: {0}")]
+    Serve(#[source] std::io::Error),
+}
+
+/// The binary's entry point.
+pub async fn main() -> ExitCode {
+    let config = match Config::load() {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("facegate: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    init_tracing(&config.log_format);
+    match run(config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error}");
+            eprintln!("facegate: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(format: &str) {
+    use tracing_subscriber::{EnvFilter, fmt};
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,facegate=info"));
+    let builder = fmt().with_env_filter(filter);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Leptos' own settings (`[package.metadata.leptos]` of the settings file, `LEPTOS_*` env).
+pub fn leptos_options() -> Result<LeptosOptions, StartupError> {
+    let file = std::env::var("FACEGATE_CONFIG").unwrap_or_else(|_| crate::config::DEFAULT_CONFIG_FILE.into());
+    let file = std::path::Path::new(&file).is_file().then_some(file);
+    leptos::config::get_configuration(file.as_deref())
+        .map(|conf| conf.leptos_options)
+        .map_err(|e| StartupError::Config(e.to_string()))
+}
+
+/// Starts everything and serves until SIGINT/SIGTERM.
+pub async fn run(config: Config) -> Result<(), StartupError> {
+    let leptos_options = leptos_options()?;
+    let addr = config.listen.unwrap_or(leptos_options.site_addr);
+    let state = AppState::start(config, leptos_options).await?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|cause| StartupError::Bind { addr, cause })?;
+    tracing::info!("facegate is ready at http://{addr}");
+    serve(listener, state, shutdown_signal()).await
+}
+
+/// Serves `state` on `listener` until `shutdown` completes; used by `run` and the tests.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), StartupError> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(StartupError::Serve)
+}
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let leptos_options = state.leptos_options.clone();
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            {
+                let state = state.clone();
+                move || provide_context(state.clone())
+            },
+            move || shell(leptos_options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!("cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::error!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

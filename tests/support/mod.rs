@@ -1,0 +1,155 @@
+//! Shared by the integration tests: a real FerretDB per test and the real server in-process.
+#![allow(dead_code)] // each test binary uses a different part
+
+use std::{
+    net::{SocketAddr, TcpListener, TcpStream},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use facegate::{config::Config, db::Db, state::AppState};
+
+pub fn repo_path(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free local port")
+}
+
+/// A FerretDB process with a throwaway SQLite data directory; killed when dropped.
+pub struct FerretDb {
+    child: Child,
+    pub uri: String,
+    _dir: tempfile::TempDir,
+}
+
+impl FerretDb {
+    pub fn start() -> Self {
+        let binary = std::env::var_os("FERRETDB_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| repo_path(".tools/bin/ferretdb"));
+        assert!(
+            binary.is_file(),
+            "FerretDB is not built at {}; run scripts/setup.sh (or `make setup`) first",
+            binary.display()
+        );
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = dir.path().join("db");
+        std::fs::create_dir_all(&data).expect("data dir");
+        let port = free_port();
+        let child = Command::new(&binary)
+            .arg("--handler=sqlite")
+            .arg(format!("--sqlite-url=file:{}/", data.display()))
+            .arg(format!("--listen-addr=127.0.0.1:{port}"))
+            .arg(format!("--state-dir={}", dir.path().display()))
+            .args(["--telemetry=disable", "--debug-addr=-", "--log-level=error"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start FerretDB");
+        let started = Instant::now();
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "FerretDB did not listen on {addr} within 20 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self {
+            child,
+            uri: format!("mongodb://127.0.0.1:{port}/"),
+            _dir: dir,
+        }
+    }
+}
+
+impl FerretDb {
+    /// Stops the database (as a crash or an outage would).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for FerretDb {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Settings for a test server on `db`, with extra command-line style arguments.
+pub fn test_config(db: &FerretDb, extra: &[&str]) -> Config {
+    let models = repo_path("models");
+    let mut args = vec![
+        "facegate".to_string(),
+        "--mongodb-uri".into(),
+        db.uri.clone(),
+        "--database".into(),
+        "facegate_test".into(),
+        "--models-dir".into(),
+        models.display().to_string(),
+        "--db-connect-timeout-secs".into(),
+        "10".into(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    Config::parse_with_file(None, args).expect("test config")
+}
+
+/// The real server (router, state, database, models) on a free port, stopped when dropped.
+pub struct TestServer {
+    pub base_url: String,
+    pub state: AppState,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    pub db: FerretDb,
+}
+
+impl TestServer {
+    pub async fn start(extra: &[&str]) -> Self {
+        let db = FerretDb::start();
+        let config = test_config(&db, extra);
+        let leptos_options =
+            leptos::config::get_configuration(Some(repo_path("Leptos.toml").to_str().expect("utf-8")))
+                .expect("Leptos.toml")
+                .leptos_options;
+        let state = AppState::start(config, leptos_options).await.expect("app state");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base_url = format!("http://{}", listener.local_addr().expect("addr"));
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let serve_state = state.clone();
+        tokio::spawn(async move {
+            facegate::server::serve(listener, serve_state, async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("server");
+        });
+        Self {
+            base_url,
+            state,
+            shutdown: Some(tx),
+            db,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.state.db
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
