@@ -1,4 +1,5 @@
 import { defineConfig } from '@playwright/test';
+import { CHROMIUM, CHROMIUM_ARGS } from './chromium';
 
 // The app under test is started by ../scripts/e2e-server.sh: a throwaway FerretDB and the debug
 // build from `cargo leptos build`, on E2E_PORT. Chromium is Debian's (a downloaded browser cannot
@@ -18,6 +19,8 @@ export default defineConfig({
     baseURL: `http://127.0.0.1:${port}`,
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
+    // Debian's Chromium; tests that need a camera launch their own (tests/fixtures.ts).
+    launchOptions: { executablePath: CHROMIUM, args: CHROMIUM_ARGS },
   },
   webServer: {
     command: `E2E_PORT=${port} ../scripts/e2e-server.sh`,

@@ -7,7 +7,12 @@ use leptos_router::{
     components::{Route, Router, Routes},
 };
 
-use crate::pages::{home::HomePage, not_found::NotFound};
+use crate::{
+    components::toast::{ToastRegion, provide_toasts},
+    pages::{
+        home::HomePage, login::LoginPage, not_found::NotFound, register::RegisterPage, welcome::WelcomePage,
+    },
+};
 
 /// The HTML document around the app; rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -31,6 +36,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_toasts();
     view! {
         <Stylesheet id="leptos" href="/pkg/facegate.css" />
         <Title text="facegate" />
@@ -45,8 +51,12 @@ pub fn App() -> impl IntoView {
             <main>
                 <Routes fallback=NotFound>
                     <Route path=StaticSegment("") view=HomePage />
+                    <Route path=StaticSegment("register") view=RegisterPage />
+                    <Route path=StaticSegment("login") view=LoginPage />
+                    <Route path=StaticSegment("welcome") view=WelcomePage />
                 </Routes>
             </main>
+            <ToastRegion />
         </Router>
     }
 }

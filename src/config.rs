@@ -44,6 +44,19 @@ pub struct Config {
     #[arg(long, env = "FACEGATE_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,
 
+    /// How long a login stays valid, in hours.
+    #[arg(long, env = "FACEGATE_SESSION_TTL_HOURS", default_value_t = 168)]
+    pub session_ttl_hours: u64,
+
+    /// Always mark the session cookie `Secure` (set this when facegate is served over HTTPS; a
+    /// proxy's `X-Forwarded-Proto: https` also turns it on per request).
+    #[arg(long, env = "FACEGATE_SECURE_COOKIES", default_value_t = false, action = clap::ArgAction::Set)]
+    pub secure_cookies: bool,
+
+    /// Largest request body accepted, in bytes; refused with 413 before it is read.
+    #[arg(long, env = "FACEGATE_MAX_BODY_BYTES", default_value_t = 8 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+
     #[command(flatten)]
     pub face: crate::face::FaceSettings,
 }
@@ -51,6 +64,10 @@ pub struct Config {
 impl Config {
     pub fn db_connect_timeout(&self) -> Duration {
         Duration::from_secs(self.db_connect_timeout_secs)
+    }
+
+    pub fn session_ttl(&self) -> Duration {
+        Duration::from_secs(self.session_ttl_hours * 3600)
     }
 
     /// Reads flags, environment and the settings file. Errors are messages for the operator.

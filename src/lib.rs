@@ -4,20 +4,26 @@
 //! `face` (detect, check, encode on a worker pool) → `gallery` (1:N match in memory) → `db`
 //! (MongoDB). Modules marked server-only are compiled with the `ssr` feature alone.
 
+pub mod accounts;
 pub mod app;
 pub mod camera;
+pub mod components;
+pub mod error;
 pub mod pages;
+pub mod server_fns;
 
 #[cfg(feature = "ssr")]
 pub mod config;
 #[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
-pub mod error;
-#[cfg(feature = "ssr")]
 pub mod face;
 #[cfg(feature = "ssr")]
+pub mod gallery;
+#[cfg(feature = "ssr")]
 pub mod health;
+#[cfg(feature = "ssr")]
+pub mod rest;
 #[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]

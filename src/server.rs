@@ -2,18 +2,26 @@
 
 use std::{future::Future, net::SocketAddr, process::ExitCode};
 
-use axum::{Router, routing::get};
+use axum::{
+    Router,
+    extract::{DefaultBodyLimit, Request},
+    http::header,
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::get,
+};
 use leptos::{config::LeptosOptions, prelude::provide_context};
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
-use tower_http::trace::TraceLayer;
+use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
 
 use crate::{
     app::{App, shell},
     config::Config,
     db::DbStartError,
+    error::AppError,
     face::ModelError,
-    health,
+    health, rest,
     state::AppState,
 };
 
@@ -26,6 +34,8 @@ pub enum StartupError {
     Models(#[source] ModelError),
     #[error("{0}. Start the local database with `make db`, or point MONGODB_URI at a running MongoDB 5.0+")]
     Database(#[source] DbStartError),
+    #[error("could not load the face gallery from the database: {0}")]
+    Gallery(#[source] mongodb::error::Error),
     #[error(
         "cannot listen on {addr}: {cause}. Is another facegate running? Set FACEGATE_LISTEN to another address"
     )]
@@ -101,8 +111,10 @@ pub async fn serve(
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
+    let max_body = state.config.max_body_bytes;
     Router::new()
         .route("/healthz", get(health::healthz))
+        .merge(rest::routes())
         .leptos_routes_with_context(
             &state,
             routes,
@@ -113,8 +125,31 @@ pub fn router(state: AppState) -> Router {
             move || shell(leptos_options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // An oversized body is refused from its Content-Length before it is read (with our JSON
+        // error); bodies without one are cut off at the same size while streaming.
+        .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn(move |request: Request, next: Next| {
+            refuse_oversized_body(max_body, request, next)
+        }))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+async fn refuse_oversized_body(max_body: usize, request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > max_body as u64) {
+        return AppError::PayloadTooLarge(format!(
+            "The request is larger than {} MB. Send a smaller picture.",
+            max_body / (1024 * 1024)
+        ))
+        .into_response();
+    }
+    next.run(request).await
 }
 
 async fn shutdown_signal() {

@@ -1,11 +1,11 @@
-//! What every request handler can reach: settings, the database, the face engine.
+//! What every request handler can reach: settings, the database, the face engine, the gallery.
 
 use std::sync::Arc;
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-use crate::{config::Config, db::Db, face::FaceEngine, server::StartupError};
+use crate::{config::Config, db::Db, face::FaceEngine, gallery::Gallery, server::StartupError};
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -13,21 +13,29 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
     pub faces: FaceEngine,
+    pub gallery: Gallery,
 }
 
 impl AppState {
     /// Loads the models, then connects to the database (with a bounded retry) and makes sure
     /// its indexes exist. Models first: they fail fast and need no network.
     pub async fn start(config: Config, leptos_options: LeptosOptions) -> Result<Self, StartupError> {
-        let faces = FaceEngine::start(&config.models_dir, &config.face).map_err(StartupError::Models)?;
+        // Loading ~120 MB of models per worker blocks for a while: not on the async runtime.
+        let (models_dir, settings) = (config.models_dir.clone(), config.face.clone());
+        let faces = tokio::task::spawn_blocking(move || FaceEngine::start(&models_dir, &settings))
+            .await
+            .map_err(|e| StartupError::Config(format!("model loading failed: {e}")))?
+            .map_err(StartupError::Models)?;
         let db = Db::connect(&config.mongodb_uri, &config.database, config.db_connect_timeout())
             .await
             .map_err(StartupError::Database)?;
+        let gallery = Gallery::load(&db).await.map_err(StartupError::Gallery)?;
         Ok(Self {
             leptos_options,
             config: Arc::new(config),
             db,
             faces,
+            gallery,
         })
     }
 }

@@ -66,17 +66,17 @@ async fn unique_indexes_refuse_a_second_email_or_username() {
     let server = TestServer::start(&[]).await;
     let users = server.db().users();
     users
-        .insert_one(&user("ada@example.org", "ada"))
+        .insert_one(user("ada@example.org", "ada"))
         .await
         .expect("first insert");
 
     let same_email = users
-        .insert_one(&user("ADA@example.org ", "someone"))
+        .insert_one(user("ADA@example.org ", "someone"))
         .await
         .expect_err("duplicate email");
     assert!(is_duplicate_key(&same_email), "{same_email}");
     let same_name = users
-        .insert_one(&user("other@example.org", "ADA"))
+        .insert_one(user("other@example.org", "ADA"))
         .await
         .expect_err("duplicate username");
     assert!(is_duplicate_key(&same_name), "{same_name}");

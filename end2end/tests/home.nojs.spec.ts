@@ -1,4 +1,4 @@
-import { test, expect, plainBrowser } from './fixtures';
+import { test, expect, plainBrowser, expectRefusedRequests } from './fixtures';
 
 test.use(plainBrowser);
 
@@ -9,8 +9,9 @@ test('the home page is rendered on the server', async ({ page }) => {
   await expect(page.getByRole('link', { name: 'Log in' }).first()).toHaveAttribute('href', '/login');
 });
 
-test('an unknown page is a 404', async ({ page }) => {
+test('an unknown page is a 404', async ({ page, consoleErrors }) => {
   const response = await page.goto('/no-such-page');
+  expectRefusedRequests(consoleErrors, 404);
   expect(response?.status()).toBe(404);
   await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
 });

@@ -1,6 +1,9 @@
 //! The browser side of the camera: `getUserMedia`, the preview, the canvas capture.
 
+use std::{cell::RefCell, rc::Rc};
+
 use leptos::prelude::*;
+use send_wrapper::SendWrapper;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
@@ -12,11 +15,19 @@ use super::{CameraError, CameraState, CapturedFrame};
 /// JPEG quality for captured frames: high enough for the face encoder, ~50-100 KB at 640×480.
 const JPEG_QUALITY: f64 = 0.92;
 
-/// The running stream and the signals it drives. `Copy`, so event handlers can share it.
-#[derive(Clone, Copy)]
+/// The running stream and the signals it drives; clones share the stream.
+///
+/// The stream is held outside Leptos' reactive arena on purpose: the arena's values are disposed
+/// when the component unmounts, before `on_cleanup` runs, and the tracks must still be reachable
+/// then to be stopped.
+#[derive(Clone)]
 pub(super) struct CameraSession {
     video: NodeRef<leptos::html::Video>,
-    stream: StoredValue<Option<MediaStream>, LocalStorage>,
+    stream: SendWrapper<Rc<RefCell<Option<MediaStream>>>>,
+    /// Watches for the preview leaving the page; see [`CameraSession::watch_unmount`].
+    watcher: SendWrapper<Rc<RefCell<Option<IntervalHandle>>>>,
+    /// The `<video>` the stream plays in, once started.
+    preview: SendWrapper<Rc<RefCell<Option<web_sys::HtmlVideoElement>>>>,
     set_state: WriteSignal<CameraState>,
     set_frame_size: WriteSignal<Option<(u32, u32)>>,
 }
@@ -29,27 +40,30 @@ impl CameraSession {
     ) -> Self {
         Self {
             video,
-            stream: StoredValue::new_local(None),
+            stream: SendWrapper::new(Rc::new(RefCell::new(None))),
+            watcher: SendWrapper::new(Rc::new(RefCell::new(None))),
+            preview: SendWrapper::new(Rc::new(RefCell::new(None))),
             set_state,
             set_frame_size,
         }
     }
 
-    pub(super) fn start(self) {
+    pub(super) fn start(&self) {
         self.stop();
         self.set_state.set(CameraState::Starting);
+        let this = self.clone();
         leptos::task::spawn_local(async move {
-            match self.open().await {
-                Ok(()) => self.set_state.set(CameraState::Live),
+            match this.open().await {
+                Ok(()) => this.set_state.set(CameraState::Live),
                 Err(error) => {
-                    self.stop();
-                    self.set_state.set(CameraState::Failed(error));
+                    this.stop();
+                    this.set_state.set(CameraState::Failed(error));
                 }
             }
         });
     }
 
-    async fn open(self) -> Result<(), CameraError> {
+    async fn open(&self) -> Result<(), CameraError> {
         let devices = window().navigator().media_devices().map_err(|_| {
             if window().is_secure_context() {
                 CameraError::Unsupported
@@ -77,32 +91,56 @@ impl CameraSession {
             .map_err(to_camera_error)?
             .unchecked_into();
         // Keep the stream first, so that `stop` reaches it even if the page left meanwhile.
-        self.stream.set_value(Some(stream.clone()));
+        *self.stream.borrow_mut() = Some(stream.clone());
         let Some(element) = self.video.get_untracked() else {
             return Err(CameraError::Other("the preview element is gone".into()));
         };
         element.set_src_object(Some(&stream));
+        *self.preview.borrow_mut() = Some(element.clone());
         if let Ok(playing) = element.play() {
             JsFuture::from(playing).await.map_err(to_camera_error)?;
         }
         self.set_frame_size
             .set(Some((element.video_width(), element.video_height())));
+        self.watch_unmount(element);
         Ok(())
     }
 
-    pub(super) fn stop(self) {
-        if let Some(Some(stream)) = self.stream.try_update_value(Option::take) {
-            for track in stream.get_tracks().iter() {
-                track.unchecked_into::<web_sys::MediaStreamTrack>().stop();
-            }
+    /// Stops the camera once the preview is no longer in the document. `on_cleanup` alone is not
+    /// enough: leptos_router 0.8 skips the old route's cleanup on the first client-side
+    /// navigation after hydration (leptos-rs/leptos#2785), which would leave the camera on.
+    fn watch_unmount(&self, element: web_sys::HtmlVideoElement) {
+        let this = self.clone();
+        let handle = set_interval_with_handle(
+            move || {
+                if !element.is_connected() {
+                    this.stop();
+                }
+            },
+            std::time::Duration::from_millis(250),
+        );
+        *self.watcher.borrow_mut() = handle.ok();
+    }
+
+    pub(super) fn stop(&self) {
+        if let Some(watcher) = self.watcher.borrow_mut().take() {
+            watcher.clear();
         }
-        if let Some(element) = self.video.get_untracked() {
+        if let Some(stream) = self.stream.borrow_mut().take() {
+            stop_tracks(&stream);
+        }
+        // Whatever the preview still plays is ours too: stop it, even if the handle above was
+        // lost or stale.
+        if let Some(element) = self.preview.borrow_mut().take() {
+            if let Some(playing) = element.src_object() {
+                stop_tracks(&playing);
+            }
             element.set_src_object(None);
         }
     }
 
     /// Grabs the frame on screen now, at the camera's own resolution.
-    pub(super) fn capture(self) -> Result<CapturedFrame, CameraError> {
+    pub(super) fn capture(&self) -> Result<CapturedFrame, CameraError> {
         let fail = |what: &str| CameraError::Other(format!("could not capture a picture ({what})"));
         let video = self.video.get_untracked().ok_or_else(|| fail("no preview"))?;
         let (width, height) = (video.video_width(), video.video_height());
@@ -133,6 +171,12 @@ impl CameraSession {
             width,
             height,
         })
+    }
+}
+
+fn stop_tracks(stream: &MediaStream) {
+    for track in stream.get_tracks().iter() {
+        track.unchecked_into::<web_sys::MediaStreamTrack>().stop();
     }
 }
 

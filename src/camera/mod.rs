@@ -83,16 +83,21 @@ pub fn Camera(
     let session = browser::CameraSession::new(video_ref, set_state, set_frame_size);
     #[cfg(feature = "hydrate")]
     {
-        Effect::new(move |_| session.start());
-        on_cleanup(move || session.stop());
+        let (starter, stopper) = (session.clone(), session.clone());
+        Effect::new(move |_| starter.start());
+        on_cleanup(move || stopper.stop());
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = (set_state, set_frame_size);
 
-    let retry = move |_| {
+    let retry = Callback::new({
         #[cfg(feature = "hydrate")]
-        session.start();
-    };
+        let session = session.clone();
+        move |()| {
+            #[cfg(feature = "hydrate")]
+            session.start();
+        }
+    });
     let capture = move |_| {
         #[cfg(feature = "hydrate")]
         match session.capture() {
@@ -129,7 +134,7 @@ pub fn Camera(
                 CameraState::Failed(error) => view! {
                     <div class="camera-error" role="alert">
                         <p>{error.message()}</p>
-                        <button type="button" class="button" on:click=retry>"Retry"</button>
+                        <button type="button" class="button" on:click=move |_| retry.run(())>"Retry"</button>
                     </div>
                 }.into_any(),
                 _ => ().into_any(),

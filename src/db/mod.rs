@@ -1,5 +1,6 @@
 //! MongoDB: the last stop of a frame's trip. Works with MongoDB 5.0+ and with FerretDB.
 
+pub mod sessions;
 pub mod users;
 
 use std::time::{Duration, Instant};
@@ -58,6 +59,9 @@ impl Db {
             }
         }
         users::ensure_indexes(&db).await.map_err(DbStartError::Indexes)?;
+        sessions::ensure_indexes(&db)
+            .await
+            .map_err(DbStartError::Indexes)?;
         Ok(db)
     }
 

@@ -55,7 +55,7 @@ pub fn encoding_to_binary(encoding: &[f32]) -> Binary {
 
 /// The inverse of [`encoding_to_binary`]; `None` when the length is not a whole number of f32.
 pub fn binary_to_encoding(binary: &Binary) -> Option<Vec<f32>> {
-    if binary.bytes.len() % 4 != 0 {
+    if !binary.bytes.len().is_multiple_of(4) {
         return None;
     }
     Some(

@@ -1,4 +1,7 @@
 //! The pages, one module each.
 
 pub mod home;
+pub mod login;
 pub mod not_found;
+pub mod register;
+pub mod welcome;

@@ -153,3 +153,32 @@ impl Drop for TestServer {
         }
     }
 }
+
+/// A real test photo (fetched by scripts/fetch-media.sh) as bytes.
+pub fn photo(name: &str) -> Vec<u8> {
+    let path = repo_path(".cache/media/photos").join(name);
+    std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}; run scripts/fetch-media.sh (make media)", path.display()))
+}
+
+/// A real test photo as the `data:` URL a browser sends.
+pub fn photo_data_url(name: &str) -> String {
+    use base64::Engine;
+    format!(
+        "data:image/jpeg;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(photo(name))
+    )
+}
+
+/// Encodes an image as a JPEG `data:` URL.
+pub fn data_url_of(image: &image::DynamicImage) -> String {
+    use base64::Engine;
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    image
+        .write_to(&mut bytes, image::ImageOutputFormat::Jpeg(92))
+        .expect("encode JPEG");
+    format!(
+        "data:image/jpeg;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes.into_inner())
+    )
+}

@@ -1,12 +1,13 @@
-//! One error type for every request path, mapped to an HTTP status and a JSON body
-//! `{error, message}`. Internal causes are logged, never sent to the client.
+//! One error type for every request path on the server, mapped to an HTTP status and the JSON
+//! body `{error, message}` ([`super::ApiError`]). Internal causes are logged, never sent.
 
 use axum::{
     Json,
     http::StatusCode,
     response::{IntoResponse, Response},
 };
-use serde::Serialize;
+
+use super::ApiError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -39,12 +40,6 @@ pub enum AppError {
     /// Anything else: logged with its cause, reported as a plain 500.
     #[error("internal error: {0}")]
     Internal(String),
-}
-
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: &'a str,
-    message: String,
 }
 
 impl AppError {
@@ -102,13 +97,66 @@ impl AppError {
     }
 }
 
+impl From<AppError> for ApiError {
+    fn from(error: AppError) -> Self {
+        ApiError {
+            error: error.code().to_string(),
+            message: error.public_message(),
+        }
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         self.log();
-        let body = ErrorBody {
-            error: self.code(),
-            message: self.public_message(),
-        };
-        (self.status(), Json(body)).into_response()
+        let status = self.status();
+        (status, Json(ApiError::from(self))).into_response()
+    }
+}
+
+impl AppError {
+    /// For server functions: logs, sets the response status, and hands the page its message.
+    pub fn into_server_fn_error(self) -> ApiError {
+        self.log();
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(self.status());
+        }
+        ApiError::from(self)
+    }
+}
+
+impl From<mongodb::error::Error> for AppError {
+    fn from(error: mongodb::error::Error) -> Self {
+        use mongodb::error::ErrorKind;
+        match error.kind.as_ref() {
+            ErrorKind::ServerSelection { .. }
+            | ErrorKind::Io(_)
+            | ErrorKind::ConnectionPoolCleared { .. } => Self::DatabaseUnavailable(error),
+            _ => Self::Internal(format!("database: {error}")),
+        }
+    }
+}
+
+impl From<crate::face::FaceError> for AppError {
+    fn from(error: crate::face::FaceError) -> Self {
+        use crate::face::{FaceError, FaceErrorKind};
+        let message = error.to_string();
+        match error.kind() {
+            FaceErrorKind::BadInput => Self::BadRequest {
+                code: error.code(),
+                message,
+            },
+            FaceErrorKind::TooLarge => Self::PayloadTooLarge(message),
+            FaceErrorKind::UnsupportedFormat => Self::UnsupportedMediaType(message),
+            FaceErrorKind::Refused => Self::Unprocessable {
+                code: error.code(),
+                message,
+            },
+            FaceErrorKind::Busy => Self::Busy(message),
+            FaceErrorKind::Internal => match error {
+                FaceError::Internal(cause) => Self::Internal(format!("face engine: {cause}")),
+                other => Self::Internal(format!("face engine: {other:?}")),
+            },
+        }
     }
 }

@@ -1,0 +1,3 @@
+//! Small UI pieces shared by the pages.
+
+pub mod toast;

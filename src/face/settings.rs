@@ -1,0 +1,166 @@
+//! The face engine's settings: a `clap::Args` block flattened into [`crate::config::Config`], so
+//! each one is a flag, a `FACEGATE_*` variable and a key of the `[facegate]` table of Leptos.toml.
+//! docs/face-engine.md explains how the defaults were chosen.
+
+use clap::ArgAction;
+
+/// The defaults, shared by the clap attributes and [`FaceSettings::default`].
+pub mod defaults {
+    pub const MATCH_THRESHOLD: f64 = 0.6;
+    pub const FACE_WORKERS: usize = 0;
+    pub const FACE_QUEUE: usize = 8;
+    pub const MAX_IMAGE_BYTES: usize = 8 * 1024 * 1024;
+    pub const MAX_IMAGE_SIDE: u32 = 4096;
+    pub const DETECT_MAX_SIDE: u32 = 480;
+    pub const DETECT_RETRY: bool = true;
+    pub const MIN_FACE_SIZE: u32 = 80;
+    pub const MIN_BRIGHTNESS: f64 = 40.0;
+    pub const MAX_BRIGHTNESS: f64 = 215.0;
+    pub const MIN_SHARPNESS: f64 = 20.0;
+    pub const MAX_YAW_DEGREES: f64 = 30.0;
+    pub const MAX_PITCH_DEGREES: f64 = 25.0;
+}
+
+/// Which dlib face detector finds the face.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DetectorKind {
+    /// HOG + linear SVM: fast on a CPU (~10 ms at the default working size), frontal faces.
+    #[default]
+    Hog,
+    /// dlib's MMOD CNN (models/mmod_human_face_detector.dat): finds more angled faces but costs
+    /// 2-3 µs per pixel of the working copy (~0.4 s at 480×360) on a CPU.
+    Cnn,
+}
+
+/// Face-engine settings; part of [`crate::config::Config`].
+#[derive(clap::Args, Debug, Clone, PartialEq)]
+pub struct FaceSettings {
+    /// Largest Euclidean distance between two encodings still counted as the same person.
+    /// 0.6 is dlib's operating point; lower is stricter (fewer false accepts, more retries).
+    #[arg(long, env = "FACEGATE_MATCH_THRESHOLD", default_value_t = defaults::MATCH_THRESHOLD)]
+    pub match_threshold: f64,
+
+    /// Face worker threads, each with its own copy of dlib's models (~120 MB). 0 = one per CPU core.
+    #[arg(long, env = "FACEGATE_FACE_WORKERS", default_value_t = defaults::FACE_WORKERS)]
+    pub face_workers: usize,
+
+    /// Pictures allowed to wait for a free face worker. When that many wait, further requests are
+    /// refused at once as busy (HTTP 503) instead of piling up. 0 = only when a worker is idle.
+    #[arg(long, env = "FACEGATE_FACE_QUEUE", default_value_t = defaults::FACE_QUEUE)]
+    pub face_queue: usize,
+
+    /// Largest picture accepted, in bytes of the encoded file (after base64 decoding).
+    #[arg(long, env = "FACEGATE_MAX_IMAGE_BYTES", default_value_t = defaults::MAX_IMAGE_BYTES)]
+    pub max_image_bytes: usize,
+
+    /// Largest picture accepted, in pixels per side; checked from the file header before decoding.
+    #[arg(long, env = "FACEGATE_MAX_IMAGE_SIDE", default_value_t = defaults::MAX_IMAGE_SIDE,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_image_side: u32,
+
+    /// Face detector: `hog` (fast, default) or `cnn` (slow on a CPU; needs the mmod model file).
+    #[arg(long, env = "FACEGATE_FACE_DETECTOR", value_enum, default_value_t = DetectorKind::Hog)]
+    pub face_detector: DetectorKind,
+
+    /// Longest side, in pixels, of the copy the detector searches; larger frames are scaled down
+    /// first (faster), boxes are scaled back. Faces narrower than ~80 px in that copy are missed.
+    #[arg(long, env = "FACEGATE_DETECT_MAX_SIDE", default_value_t = defaults::DETECT_MAX_SIDE,
+          value_parser = clap::value_parser!(u32).range(80..))]
+    pub detect_max_side: u32,
+
+    /// When no face is found, search once more at twice the scale (small frames: upscaled 2×).
+    /// Finds faces that are far from the camera, so the answer is "move closer", not "no face".
+    #[arg(long, env = "FACEGATE_DETECT_RETRY", default_value_t = defaults::DETECT_RETRY,
+          action = ArgAction::Set)]
+    pub detect_retry: bool,
+
+    /// Smallest face accepted: side of the detector's box, in pixels of the original picture.
+    #[arg(long, env = "FACEGATE_MIN_FACE_SIZE", default_value_t = defaults::MIN_FACE_SIZE)]
+    pub min_face_size: u32,
+
+    /// Darkest face accepted: mean grey level (0-255) inside the face box.
+    #[arg(long, env = "FACEGATE_MIN_BRIGHTNESS", default_value_t = defaults::MIN_BRIGHTNESS)]
+    pub min_brightness: f64,
+
+    /// Brightest face accepted: mean grey level (0-255) inside the face box.
+    #[arg(long, env = "FACEGATE_MAX_BRIGHTNESS", default_value_t = defaults::MAX_BRIGHTNESS)]
+    pub max_brightness: f64,
+
+    /// Blurriest face accepted: variance of the Laplacian of the face, scaled to at most 128 px.
+    #[arg(long, env = "FACEGATE_MIN_SHARPNESS", default_value_t = defaults::MIN_SHARPNESS)]
+    pub min_sharpness: f64,
+
+    /// Largest head turn to the side accepted, in degrees (estimated from the 68 landmarks).
+    #[arg(long, env = "FACEGATE_MAX_YAW_DEGREES", default_value_t = defaults::MAX_YAW_DEGREES)]
+    pub max_yaw_degrees: f64,
+
+    /// Largest head tilt up or down accepted, in degrees (estimated from the 68 landmarks).
+    #[arg(long, env = "FACEGATE_MAX_PITCH_DEGREES", default_value_t = defaults::MAX_PITCH_DEGREES)]
+    pub max_pitch_degrees: f64,
+}
+
+impl Default for FaceSettings {
+    /// The documented defaults, ignoring the environment (tests, benches, tools).
+    fn default() -> Self {
+        Self {
+            match_threshold: defaults::MATCH_THRESHOLD,
+            face_workers: defaults::FACE_WORKERS,
+            face_queue: defaults::FACE_QUEUE,
+            max_image_bytes: defaults::MAX_IMAGE_BYTES,
+            max_image_side: defaults::MAX_IMAGE_SIDE,
+            face_detector: DetectorKind::Hog,
+            detect_max_side: defaults::DETECT_MAX_SIDE,
+            detect_retry: defaults::DETECT_RETRY,
+            min_face_size: defaults::MIN_FACE_SIZE,
+            min_brightness: defaults::MIN_BRIGHTNESS,
+            max_brightness: defaults::MAX_BRIGHTNESS,
+            min_sharpness: defaults::MIN_SHARPNESS,
+            max_yaw_degrees: defaults::MAX_YAW_DEGREES,
+            max_pitch_degrees: defaults::MAX_PITCH_DEGREES,
+        }
+    }
+}
+
+impl FaceSettings {
+    /// The number of face workers to start: the setting, or one per CPU core when it is 0.
+    pub fn worker_count(&self) -> usize {
+        match self.face_workers {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::{Args, FromArgMatches};
+
+    fn parse(args: &[&str]) -> FaceSettings {
+        let command = FaceSettings::augment_args(clap::Command::new("t"));
+        let matches = command.try_get_matches_from(args).expect("valid flags");
+        FaceSettings::from_arg_matches(&matches).expect("settings")
+    }
+
+    #[test]
+    fn clap_defaults_equal_default_impl() {
+        // Holds as long as no FACEGATE_* face variable is set in the test environment.
+        assert_eq!(parse(&["t"]), FaceSettings::default());
+    }
+
+    #[test]
+    fn flags_override_and_booleans_take_values() {
+        let settings = parse(&[
+            "t",
+            "--detect-retry",
+            "false",
+            "--face-detector",
+            "cnn",
+            "--face-workers",
+            "3",
+        ]);
+        assert!(!settings.detect_retry);
+        assert_eq!(settings.face_detector, DetectorKind::Cnn);
+        assert_eq!(settings.worker_count(), 3);
+    }
+}

@@ -1,0 +1,58 @@
+//! The JSON REST API, compatible with the original Flask/React face-login system:
+//! `POST /api/register`, `POST /api/login`, `GET /api/greeting`, plus `POST /api/logout` and
+//! `DELETE /api/account`.
+//! The original's root paths (`POST /register`, `POST /login`, `GET /greeting`) are aliases.
+//! Errors are `{error, message}` with the matching HTTP status (see `AppError`).
+
+mod account;
+mod greeting;
+mod login;
+mod logout;
+mod register;
+
+use axum::{
+    Router,
+    extract::{FromRequest, rejection::JsonRejection},
+    routing::{delete, get, post},
+};
+
+use crate::{error::AppError, state::AppState};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/register", post(register::register))
+        .route("/api/login", post(login::login))
+        .route("/api/greeting", get(greeting::greeting))
+        .route("/api/logout", post(logout::logout))
+        .route("/api/account", delete(account::delete_account))
+        .route("/register", post(register::register))
+        .route("/login", post(login::login))
+        .route("/greeting", get(greeting::greeting))
+}
+
+/// `axum::Json`, but a malformed body is answered in our `{error, message}` shape.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(AppError))]
+pub struct ApiJson<T>(pub T);
+
+impl From<JsonRejection> for AppError {
+    fn from(rejection: JsonRejection) -> Self {
+        let detail = rejection.body_text();
+        match rejection {
+            JsonRejection::MissingJsonContentType(_) => AppError::UnsupportedMediaType(
+                "Send the request as JSON (Content-Type: application/json).".into(),
+            ),
+            JsonRejection::BytesRejection(_) if rejection_is_too_large(&detail) => {
+                AppError::PayloadTooLarge("The request is too large. Send a smaller picture.".into())
+            }
+            _ => AppError::BadRequest {
+                code: "invalid_json",
+                message: format!("The request body is not valid: {detail}"),
+            },
+        }
+    }
+}
+
+fn rejection_is_too_large(detail: &str) -> bool {
+    detail.contains("length limit")
+}

@@ -1,0 +1,368 @@
+//! The REST API end to end: the real server, a real FerretDB, real photos.
+
+mod support;
+
+use mongodb::bson::doc;
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use support::{TestServer, data_url_of, photo, photo_data_url};
+
+fn client() -> Client {
+    Client::builder().cookie_store(true).build().expect("client")
+}
+
+async fn post(client: &Client, server: &TestServer, path: &str, body: Value) -> (StatusCode, Value) {
+    let response = client
+        .post(server.url(path))
+        .json(&body)
+        .send()
+        .await
+        .expect("request");
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn user_count(server: &TestServer) -> u64 {
+    server.db().users().count_documents(doc! {}).await.expect("count")
+}
+
+async fn get(client: &Client, server: &TestServer, path: &str) -> reqwest::Response {
+    client.get(server.url(path)).send().await.expect("GET")
+}
+
+async fn log_in(client: &Client, server: &TestServer, photo: &str) -> (StatusCode, Value) {
+    post(
+        client,
+        server,
+        "/api/login",
+        json!({ "image": photo_data_url(photo) }),
+    )
+    .await
+}
+
+async fn register(server: &TestServer, username: &str, email: &str, photo: &str) -> (StatusCode, Value) {
+    let body = json!({ "username": username, "email": email, "image": photo_data_url(photo) });
+    post(&client(), server, "/api/register", body).await
+}
+
+#[tokio::test]
+async fn register_log_in_and_be_greeted() {
+    let server = TestServer::start(&[]).await;
+    let (status, body) = register(&server, "Barack", "barack@example.org", "obama.jpg").await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let user_id = body["user_id"].as_str().expect("user_id").to_string();
+
+    // No picture is stored: only the 512-byte encoding.
+    let stored = server
+        .db()
+        .users()
+        .find_one(doc! {})
+        .await
+        .expect("find")
+        .expect("user");
+    assert_eq!(stored.face_encodings.len(), 1);
+    assert_eq!(stored.face_encodings[0].bytes.len(), 512);
+
+    let browser = client();
+    let (status, body) = log_in(&browser, &server, "obama2.jpg").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["username"], "Barack");
+    assert_eq!(body["user_id"], user_id.as_str());
+
+    let greeting = get(&browser, &server, &format!("/api/greeting?user_id={user_id}")).await;
+    assert_eq!(greeting.status(), StatusCode::OK);
+    let greeting: Value = greeting.json().await.expect("json");
+    assert_eq!(greeting["username"], "Barack");
+
+    // The original client's root paths work too.
+    let root = get(&browser, &server, "/greeting").await;
+    assert_eq!(root.status(), StatusCode::OK);
+
+    // Another user's id is refused, and nobody is greeted without a session.
+    let other = get(
+        &browser,
+        &server,
+        "/api/greeting?user_id=0123456789abcdef01234567",
+    )
+    .await;
+    assert_eq!(other.status(), StatusCode::FORBIDDEN);
+    let anonymous = get(&client(), &server, &format!("/api/greeting?user_id={user_id}")).await;
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+
+    // After logout the session is gone on the server, not only in the browser.
+    let logout = browser
+        .post(server.url("/api/logout"))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(logout.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        server
+            .db()
+            .sessions()
+            .count_documents(doc! {})
+            .await
+            .expect("count"),
+        0
+    );
+    let after = get(&browser, &server, "/api/greeting").await;
+    assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_http_only_and_same_site() {
+    let server = TestServer::start(&[]).await;
+    register(&server, "Barack", "barack@example.org", "obama.jpg").await;
+    let response = Client::new()
+        .post(server.url("/api/login"))
+        .header("x-forwarded-proto", "https")
+        .json(&json!({ "image": photo_data_url("obama3.jpg") }))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(response.status(), StatusCode::OK);
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .expect("ascii")
+        .to_string();
+    assert!(cookie.starts_with("facegate_session="), "{cookie}");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
+        assert!(cookie.contains(attribute), "{attribute} missing from {cookie}");
+    }
+    let token = cookie["facegate_session=".len()..]
+        .split(';')
+        .next()
+        .expect("value");
+    assert!(token.len() >= 22, "token of at least 128 bits");
+    // The database holds a hash of the token, never the token.
+    let session = server
+        .db()
+        .sessions()
+        .find_one(doc! {})
+        .await
+        .expect("find")
+        .expect("session");
+    assert_ne!(session.token_hash, token);
+}
+
+#[tokio::test]
+async fn someone_else_is_not_recognised() {
+    let server = TestServer::start(&[]).await;
+    register(&server, "Barack", "barack@example.org", "obama.jpg").await;
+    let browser = client();
+    let (status, body) = log_in(&browser, &server, "biden.jpg").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(body["error"], "unauthorized");
+    assert!(
+        body["message"]
+            .as_str()
+            .expect("message")
+            .contains("not recognised")
+    );
+    assert_eq!(
+        server
+            .db()
+            .sessions()
+            .count_documents(doc! {})
+            .await
+            .expect("count"),
+        0
+    );
+}
+
+#[tokio::test]
+async fn an_empty_gallery_recognises_nobody() {
+    let server = TestServer::start(&[]).await;
+    let (status, _) = log_in(&client(), &server, "obama.jpg").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn duplicates_are_refused_with_409() {
+    let server = TestServer::start(&[]).await;
+    assert_eq!(
+        register(&server, "Barack", "barack@example.org", "obama.jpg")
+            .await
+            .0,
+        StatusCode::CREATED
+    );
+
+    let (status, body) = register(&server, "someone", "BARACK@example.org", "biden.jpg").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::CONFLICT, Some("email_taken")),
+        "{body}"
+    );
+    let (status, body) = register(&server, "barack", "other@example.org", "biden.jpg").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::CONFLICT, Some("username_taken")),
+        "{body}"
+    );
+    assert_eq!(user_count(&server).await, 1);
+}
+
+#[tokio::test]
+async fn racing_registrations_of_one_username_store_exactly_one() {
+    let server = TestServer::start(&[]).await;
+    let image = photo_data_url("biden.jpg");
+    let client = client();
+    let attempts = (0..20).map(|i| {
+        let body = json!({ "username": "joe", "email": format!("joe{i}@example.org"), "image": image });
+        let request = client.post(server.url("/api/register")).json(&body).send();
+        async move { request.await.expect("request").status() }
+    });
+    let statuses = futures::future::join_all(attempts).await;
+    let created = statuses.iter().filter(|s| **s == StatusCode::CREATED).count();
+    let conflicts = statuses.iter().filter(|s| **s == StatusCode::CONFLICT).count();
+    let busy = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::SERVICE_UNAVAILABLE)
+        .count();
+    assert_eq!(created, 1, "{statuses:?}");
+    assert_eq!(
+        created + conflicts + busy,
+        20,
+        "only 201, 409 or 503 (face workers saturated): {statuses:?}"
+    );
+    assert_eq!(
+        server
+            .db()
+            .users()
+            .count_documents(doc! { "username_key": "joe" })
+            .await
+            .expect("count"),
+        1
+    );
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_with_the_right_status_and_nothing_is_written() {
+    let server = TestServer::start(&[]).await;
+    let obama = image::load_from_memory(&photo("obama.jpg")).expect("decode");
+    let biden = image::load_from_memory(&photo("biden.jpg")).expect("decode");
+    let mut two_faces =
+        image::DynamicImage::new_rgb8(obama.width() + biden.width(), obama.height().max(biden.height()));
+    image::imageops::overlay(&mut two_faces, &obama, 0, 0);
+    image::imageops::overlay(&mut two_faces, &biden, i64::from(obama.width()), 0);
+    let blank =
+        image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(640, 480, image::Rgb([90, 120, 150])));
+    let truncated = {
+        let bytes = photo("obama.jpg");
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(&bytes[..bytes.len() / 3])
+    };
+    let good = photo_data_url("obama.jpg");
+
+    let cases: Vec<(&str, Value, StatusCode)> = vec![
+        (
+            "no face",
+            json!({ "username": "user1", "email": "u1@example.org", "image": data_url_of(&blank) }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "two faces",
+            json!({ "username": "user2", "email": "u2@example.org", "image": data_url_of(&two_faces) }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "bad base64",
+            json!({ "username": "user3", "email": "u3@example.org", "image": "data:image/jpeg;base64,@@not base64@@" }),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "truncated JPEG",
+            json!({ "username": "user4", "email": "u4@example.org", "image": truncated }),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "invalid email",
+            json!({ "username": "user5", "email": "not-an-email", "image": good }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "invalid username",
+            json!({ "username": "<b>x</b>", "email": "u6@example.org", "image": good }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "missing image",
+            json!({ "username": "user7", "email": "u7@example.org" }),
+            StatusCode::BAD_REQUEST,
+        ),
+    ];
+    for (what, body, expected) in cases {
+        let (status, reply) = post(&client(), &server, "/api/register", body).await;
+        assert_eq!(status, expected, "{what}: {reply}");
+        assert!(
+            reply["error"].is_string() && reply["message"].is_string(),
+            "{what}: {reply}"
+        );
+    }
+
+    // Not JSON at all.
+    let response = client()
+        .post(server.url("/api/register"))
+        .body("image=1")
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+
+    // A body over the limit is refused from its Content-Length.
+    let huge = "A".repeat(9 * 1024 * 1024);
+    let response = client()
+        .post(server.url("/api/register"))
+        .json(&json!({ "username": "user8", "email": "u8@example.org", "image": huge }))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let reply: Value = response.json().await.expect("a JSON error");
+    assert_eq!(reply["error"], "payload_too_large");
+
+    assert_eq!(
+        user_count(&server).await,
+        0,
+        "nothing may be written on refused input"
+    );
+}
+
+#[tokio::test]
+async fn a_deleted_account_leaves_no_face_behind() {
+    let server = TestServer::start(&[]).await;
+    register(&server, "Barack", "barack@example.org", "obama.jpg").await;
+    let browser = client();
+    let (status, _) = log_in(&browser, &server, "obama2.jpg").await;
+    assert_eq!(status, StatusCode::OK);
+    let deleted = browser
+        .delete(server.url("/api/account"))
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    assert_eq!(user_count(&server).await, 0);
+    assert_eq!(
+        server
+            .db()
+            .sessions()
+            .count_documents(doc! {})
+            .await
+            .expect("count"),
+        0
+    );
+    let (status, _) = log_in(&client(), &server, "obama3.jpg").await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the gallery forgot the face too"
+    );
+}
+
+#[tokio::test]
+async fn the_gallery_is_reloaded_from_the_database_at_start_up() {
+    let server = TestServer::start(&[]).await;
+    register(&server, "Barack", "barack@example.org", "obama.jpg").await;
+    let reloaded = facegate::gallery::Gallery::load(server.db()).await.expect("load");
+    assert_eq!(reloaded.len(), 1);
+}
