@@ -366,3 +366,41 @@ async fn the_gallery_is_reloaded_from_the_database_at_start_up() {
     let reloaded = facegate::gallery::Gallery::load(server.db()).await.expect("load");
     assert_eq!(reloaded.len(), 1);
 }
+
+#[tokio::test]
+async fn an_expired_session_is_refused_and_purged() {
+    use facegate::db::sessions::SessionDoc;
+    use mongodb::bson::{DateTime, oid::ObjectId};
+    use sha2::Digest;
+
+    let server = TestServer::start(&[]).await;
+    let (_, body) = register(&server, "Barack", "barack@example.org", "obama.jpg").await;
+    let user_id = ObjectId::parse_str(body["user_id"].as_str().expect("id")).expect("object id");
+    let token = "an-expired-session-token-of-enough-length";
+    let an_hour_ago = DateTime::from_millis(DateTime::now().timestamp_millis() - 3_600_000);
+    let expired = SessionDoc {
+        token_hash: format!("{:x}", sha2::Sha256::digest(token.as_bytes())),
+        user_id,
+        created_at: an_hour_ago,
+        expires_at: an_hour_ago,
+        previous_login_at: None,
+    };
+    server.db().sessions().insert_one(&expired).await.expect("insert");
+
+    let response = Client::new()
+        .get(server.url("/api/greeting"))
+        .header("cookie", format!("facegate_session={token}"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+
+    let (status, _) = log_in(&client(), &server, "obama2.jpg").await;
+    assert_eq!(status, StatusCode::OK);
+    let left = server
+        .db()
+        .sessions()
+        .count_documents(doc! { "expires_at": { "$lt": DateTime::now() } })
+        .await;
+    assert_eq!(left.expect("count"), 0, "expired sessions are gone after a login");
+}

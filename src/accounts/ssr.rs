@@ -154,6 +154,12 @@ pub async fn login(state: &AppState, image: ImageInput) -> Result<(SignedInUser,
         previous_login_at: user.last_login_at,
     };
     state.db.sessions().insert_one(&session).await?;
+    if !state.db.expires_sessions() {
+        // Housekeeping where the database has no TTL index; a failure here must not fail the login.
+        if let Err(e) = crate::db::sessions::purge_expired(&state.db).await {
+            tracing::warn!(error = %e, "could not purge expired sessions");
+        }
+    }
     tracing::info!(user_id = %user.id, distance = best.distance, runner_up = ?best.runner_up, "login");
     Ok((signed_in(&user, &session), token))
 }

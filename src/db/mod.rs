@@ -11,6 +11,8 @@ use mongodb::{Client, Database, bson::doc, options::ClientOptions};
 #[derive(Clone, Debug)]
 pub struct Db {
     database: Database,
+    /// Whether the server expires sessions itself (a TTL index); if not, logins purge them.
+    expires_sessions: bool,
 }
 
 /// Why the database could not be used at start-up.
@@ -37,8 +39,9 @@ impl Db {
         options.server_selection_timeout = Some(Duration::from_secs(2));
         options.connect_timeout = Some(Duration::from_secs(2));
         let client = Client::with_options(options).map_err(DbStartError::BadUri)?;
-        let db = Self {
+        let mut db = Self {
             database: client.database(name),
+            expires_sessions: false,
         };
 
         let started = Instant::now();
@@ -59,7 +62,7 @@ impl Db {
             }
         }
         users::ensure_indexes(&db).await.map_err(DbStartError::Indexes)?;
-        sessions::ensure_indexes(&db)
+        db.expires_sessions = sessions::ensure_indexes(&db)
             .await
             .map_err(DbStartError::Indexes)?;
         Ok(db)
@@ -67,6 +70,11 @@ impl Db {
 
     pub async fn ping(&self) -> mongodb::error::Result<()> {
         self.database.run_command(doc! { "ping": 1 }).await.map(|_| ())
+    }
+
+    /// True when the server deletes expired sessions itself (TTL index).
+    pub fn expires_sessions(&self) -> bool {
+        self.expires_sessions
     }
 
     pub fn database(&self) -> &Database {

@@ -31,25 +31,45 @@ impl Db {
     }
 }
 
-/// Expired sessions are refused at lookup; the TTL index only keeps the collection small.
-pub async fn ensure_indexes(db: &Db) -> mongodb::error::Result<()> {
-    let by_user = IndexModel::builder()
-        .keys(doc! { "user_id": 1 })
-        .options(IndexOptions::builder().name("user_id".to_string()).build())
-        .build();
-    db.sessions().create_index(by_user).await?;
-    let ttl = IndexModel::builder()
-        .keys(doc! { "expires_at": 1 })
-        .options(
-            IndexOptions::builder()
-                .name("expires_at_ttl".to_string())
-                .expire_after(std::time::Duration::ZERO)
-                .build(),
-        )
-        .build();
-    if let Err(e) = db.sessions().create_index(ttl).await {
-        // Not every MongoDB-compatible server has TTL indexes; correctness does not depend on it.
-        tracing::warn!(error = %e, "no TTL index on sessions; expired sessions are only refused, not purged");
+/// Expired sessions are refused at lookup whatever happens here. A TTL index also deletes them
+/// (MongoDB); where the server has none (FerretDB v1), a plain index serves [`purge_expired`].
+/// Returns whether the TTL index exists.
+pub async fn ensure_indexes(db: &Db) -> mongodb::error::Result<bool> {
+    let index = |field: &str, name: &str, ttl: Option<std::time::Duration>| {
+        IndexModel::builder()
+            .keys(doc! { field: 1 })
+            .options(
+                IndexOptions::builder()
+                    .name(name.to_string())
+                    .expire_after(ttl)
+                    .build(),
+            )
+            .build()
+    };
+    db.sessions()
+        .create_index(index("user_id", "user_id", None))
+        .await?;
+    let ttl = index("expires_at", "expires_at_ttl", Some(std::time::Duration::ZERO));
+    match db.sessions().create_index(ttl).await {
+        Ok(_) => Ok(true),
+        Err(e) => {
+            tracing::info!(
+                reason = %e.kind,
+                "the database has no TTL indexes; expired sessions are purged at login instead"
+            );
+            db.sessions()
+                .create_index(index("expires_at", "expires_at", None))
+                .await?;
+            Ok(false)
+        }
     }
-    Ok(())
+}
+
+/// Deletes expired sessions; used where the database cannot do it with a TTL index.
+pub async fn purge_expired(db: &Db) -> mongodb::error::Result<u64> {
+    let result = db
+        .sessions()
+        .delete_many(doc! { "expires_at": { "$lt": DateTime::now() } })
+        .await?;
+    Ok(result.deleted_count)
 }
