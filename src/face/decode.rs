@@ -1,6 +1,6 @@
-//! Turning what a client sent into pixels, safely: size limits are checked on the encoded bytes
-//! and on the header's dimensions *before* any pixel buffer is allocated, so a 50000×50000
-//! "decompression bomb" is refused from its first bytes.
+//! From what a browser or API client sends to RGB pixels, refusing oversized or damaged pictures
+//! before they cost memory: the byte limit is checked before base64 decoding, the pixel limit from
+//! the file header before the pixels are allocated.
 
 use std::io::Cursor;
 
@@ -8,72 +8,51 @@ use base64::{
     Engine, alphabet,
     engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig},
 };
-use image::{ImageFormat, RgbImage, io::Limits};
+use image::{ImageError, ImageFormat, RgbImage, io::Reader};
 
 use super::FaceError;
 
-/// A picture as a client sends it.
-#[derive(Clone, Debug)]
+/// A picture as it arrives.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImageInput {
-    /// The encoded file (JPEG, PNG or WebP).
+    /// The encoded file: JPEG, PNG or WebP bytes (a multipart upload, a binary body).
     Bytes(Vec<u8>),
-    /// Base64 of the file, or a `data:image/…;base64,…` URL as `canvas.toDataURL` makes it.
+    /// Base64 of those bytes, or a `data:image/…;base64,…` URL as `canvas.toDataURL()` makes it.
     Text(String),
 }
 
-/// Base64 with or without padding: browsers and other clients differ.
-const BASE64: GeneralPurpose = GeneralPurpose::new(
-    &alphabet::STANDARD,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
-const BASE64_URL_SAFE: GeneralPurpose = GeneralPurpose::new(
-    &alphabet::URL_SAFE,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
-
-/// The encoded file's bytes, within the byte limit.
-pub fn into_bytes(input: ImageInput, max_bytes: usize) -> Result<Vec<u8>, FaceError> {
-    let bytes = match input {
-        ImageInput::Bytes(bytes) => bytes,
-        ImageInput::Text(text) => decode_text(&text, max_bytes)?,
-    };
-    if bytes.is_empty() {
-        return Err(FaceError::EmptyImage);
-    }
-    if bytes.len() > max_bytes {
-        return Err(FaceError::TooManyBytes {
-            size: bytes.len(),
-            limit: max_bytes,
-        });
-    }
-    Ok(bytes)
+/// How large a picture may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodeLimits {
+    /// Bytes of the encoded file.
+    pub max_bytes: usize,
+    /// Pixels per side.
+    pub max_side: u32,
 }
 
+/// The formats we decode; everything else is refused as unsupported.
+const ACCEPTED: [ImageFormat; 3] = [ImageFormat::Jpeg, ImageFormat::Png, ImageFormat::WebP];
+
+/// Decodes a picture into RGB pixels, within `limits`.
+pub fn decode_image(input: ImageInput, limits: DecodeLimits) -> Result<RgbImage, FaceError> {
+    let bytes = match input {
+        ImageInput::Bytes(bytes) => bytes,
+        ImageInput::Text(text) => decode_text(&text, limits.max_bytes)?,
+    };
+    decode_bytes(&bytes, limits)
+}
+
+/// Base64 or a data: URL to bytes.
 fn decode_text(text: &str, max_bytes: usize) -> Result<Vec<u8>, FaceError> {
     let text = text.trim();
-    let payload = match text.strip_prefix("data:") {
-        Some(rest) => {
-            let (header, payload) = rest.split_once(',').ok_or(FaceError::BadDataUrl("no comma"))?;
-            if !header.ends_with(";base64") {
-                return Err(FaceError::BadDataUrl("not base64"));
-            }
-            let media_type = header.trim_end_matches(";base64").to_ascii_lowercase();
-            if !media_type.is_empty()
-                && !matches!(
-                    media_type.as_str(),
-                    "image/jpeg" | "image/jpg" | "image/png" | "image/webp"
-                )
-            {
-                return Err(FaceError::UnsupportedFormat { what: media_type });
-            }
-            payload
-        }
+    let payload = match strip_prefix_ignore_case(text, "data:") {
+        Some(url) => data_url_payload(url)?,
         None => text,
     };
     if payload.is_empty() {
         return Err(FaceError::EmptyImage);
     }
-    // Refuse from the length alone: base64 is 4 characters per 3 bytes.
+    // Every 4 base64 characters carry 3 bytes: refuse before allocating the decoded copy.
     let decoded_size = payload.len() / 4 * 3;
     if decoded_size > max_bytes {
         return Err(FaceError::TooManyBytes {
@@ -81,146 +60,126 @@ fn decode_text(text: &str, max_bytes: usize) -> Result<Vec<u8>, FaceError> {
             limit: max_bytes,
         });
     }
-    let compact: String = payload.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    BASE64
-        .decode(&compact)
-        .or_else(|_| BASE64_URL_SAFE.decode(&compact))
-        .map_err(|_| FaceError::BadBase64)
+    // Tolerate line-wrapped base64 (MIME style) and the URL-safe alphabet.
+    let compact: String;
+    let payload = if payload.bytes().any(|b| b.is_ascii_whitespace()) {
+        compact = payload.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+        compact.as_str()
+    } else {
+        payload
+    };
+    let alphabet = if payload.contains(['-', '_']) {
+        &alphabet::URL_SAFE
+    } else {
+        &alphabet::STANDARD
+    };
+    let engine = GeneralPurpose::new(
+        alphabet,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    engine.decode(payload).map_err(|_| FaceError::BadBase64)
 }
 
-/// Decodes JPEG, PNG or WebP into RGB, refusing oversized pictures from their header.
-pub fn decode_image(bytes: &[u8], max_side: u32) -> Result<RgbImage, FaceError> {
+/// `data:[<media type>][;params];base64,<payload>` → the payload, checking the media type.
+fn data_url_payload(url: &str) -> Result<&str, FaceError> {
+    let (meta, payload) = url
+        .split_once(',')
+        .ok_or(FaceError::BadDataUrl("no comma before the data"))?;
+    let mut parts = meta.split(';').map(str::trim);
+    let media_type = parts.next().unwrap_or_default().to_ascii_lowercase();
+    if !parts.any(|p| p.eq_ignore_ascii_case("base64")) {
+        return Err(FaceError::BadDataUrl("it must be base64-encoded"));
+    }
+    match media_type.as_str() {
+        // An empty media type is allowed: the bytes are sniffed anyway.
+        "" | "image/jpeg" | "image/jpg" | "image/png" | "image/webp" => Ok(payload),
+        other => Err(FaceError::UnsupportedFormat {
+            what: format!("The data: URL says {other}, which is not a picture we read."),
+        }),
+    }
+}
+
+fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = text.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix).then(|| &text[prefix.len()..])
+}
+
+/// Encoded bytes to RGB pixels: format sniffed from the magic bytes (never trusted from a
+/// declared type), dimensions read from the header and checked before decoding.
+fn decode_bytes(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, FaceError> {
+    if bytes.is_empty() {
+        return Err(FaceError::EmptyImage);
+    }
+    if bytes.len() > limits.max_bytes {
+        return Err(FaceError::TooManyBytes {
+            size: bytes.len(),
+            limit: limits.max_bytes,
+        });
+    }
     let format = image::guess_format(bytes).map_err(|_| FaceError::UnsupportedFormat {
-        what: "unknown".into(),
+        what: "This file is not a picture we recognise.".into(),
     })?;
-    let name = match format {
-        ImageFormat::Jpeg => "JPEG",
-        ImageFormat::Png => "PNG",
-        ImageFormat::WebP => "WebP",
-        other => {
-            return Err(FaceError::UnsupportedFormat {
-                what: format!("{other:?}"),
-            });
-        }
-    };
-    let (width, height) = image::io::Reader::with_format(Cursor::new(bytes), format)
+    if !ACCEPTED.contains(&format) {
+        return Err(FaceError::UnsupportedFormat {
+            what: format!("{} pictures are not supported.", format_name(format)),
+        });
+    }
+    let name = format_name(format);
+    let (width, height) = Reader::with_format(Cursor::new(bytes), format)
         .into_dimensions()
-        .map_err(|_| FaceError::Undecodable { format: name })?;
-    if width > max_side || height > max_side {
+        .map_err(|e| image_error(e, name, (0, 0), limits))?;
+    if width > limits.max_side || height > limits.max_side {
         return Err(FaceError::TooManyPixels {
             width,
             height,
-            limit: max_side,
+            limit: limits.max_side,
         });
     }
-    let mut reader = image::io::Reader::with_format(Cursor::new(bytes), format);
-    let mut limits = Limits::default();
-    limits.max_image_width = Some(max_side);
-    limits.max_image_height = Some(max_side);
-    // RGBA at the largest allowed size, with room for the decoder's own buffers.
-    limits.max_alloc = Some(u64::from(max_side) * u64::from(max_side) * 4 * 2);
-    reader.limits(limits);
-    let image = reader.decode().map_err(|e| match e {
-        image::ImageError::Limits(_) => FaceError::TooManyPixels {
-            width,
-            height,
-            limit: max_side,
-        },
-        _ => FaceError::Undecodable { format: name },
-    })?;
+    if width == 0 || height == 0 {
+        return Err(FaceError::Undecodable { format: name });
+    }
+    let mut reader = Reader::with_format(Cursor::new(bytes), format);
+    // Belt and braces: the decoders enforce the same limits while they allocate.
+    let mut decoder_limits = image::io::Limits::default();
+    decoder_limits.max_image_width = Some(limits.max_side);
+    decoder_limits.max_image_height = Some(limits.max_side);
+    decoder_limits.max_alloc = Some(u64::from(width) * u64::from(height) * 8 + (1 << 20));
+    reader.limits(decoder_limits);
+    let image = reader
+        .decode()
+        .map_err(|e| image_error(e, name, (width, height), limits))?;
     Ok(image.into_rgb8())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn png(width: u32, height: u32) -> Vec<u8> {
-        let mut out = Cursor::new(Vec::new());
-        RgbImage::new(width, height)
-            .write_to(&mut out, ImageFormat::Png)
-            .expect("png");
-        out.into_inner()
+fn image_error(
+    error: ImageError,
+    format: &'static str,
+    (width, height): (u32, u32),
+    limits: DecodeLimits,
+) -> FaceError {
+    match error {
+        ImageError::Limits(_) => FaceError::TooManyPixels {
+            width,
+            height,
+            limit: limits.max_side,
+        },
+        ImageError::Unsupported(_) => FaceError::UnsupportedFormat {
+            what: format!("This {format} picture uses a feature we cannot read."),
+        },
+        _ => FaceError::Undecodable { format },
     }
+}
 
-    #[test]
-    fn data_urls_and_plain_base64_decode_alike() {
-        let bytes = png(4, 3);
-        let plain = BASE64.encode(&bytes);
-        let url = format!("data:image/png;base64,{plain}");
-        assert_eq!(
-            into_bytes(ImageInput::Text(url), 1 << 20).expect("data url"),
-            bytes
-        );
-        let unpadded = plain.trim_end_matches('=').to_string();
-        assert_eq!(
-            into_bytes(ImageInput::Text(unpadded), 1 << 20).expect("unpadded"),
-            bytes
-        );
-        assert_eq!(decode_image(&bytes, 100).expect("decode").dimensions(), (4, 3));
-    }
-
-    #[test]
-    fn malformed_text_is_refused_with_a_reason() {
-        let err = |s: &str| into_bytes(ImageInput::Text(s.into()), 1 << 20).expect_err(s);
-        assert_eq!(err("@@@"), FaceError::BadBase64);
-        assert_eq!(err("data:image/png,abc"), FaceError::BadDataUrl("not base64"));
-        assert_eq!(err("data:image/png;base64"), FaceError::BadDataUrl("no comma"));
-        assert!(matches!(
-            err("data:image/gif;base64,R0lG"),
-            FaceError::UnsupportedFormat { .. }
-        ));
-        assert_eq!(err(""), FaceError::EmptyImage);
-    }
-
-    #[test]
-    fn the_byte_limit_applies_before_decoding() {
-        let text = "A".repeat(4000);
-        assert!(matches!(
-            into_bytes(ImageInput::Text(text), 1000),
-            Err(FaceError::TooManyBytes { .. })
-        ));
-        assert!(matches!(
-            into_bytes(ImageInput::Bytes(vec![0; 2000]), 1000),
-            Err(FaceError::TooManyBytes { .. })
-        ));
-    }
-
-    #[test]
-    fn a_decompression_bomb_is_refused_from_its_header() {
-        // A real JPEG whose frame header (SOF0) claims 50000×50000 pixels.
-        let mut out = Cursor::new(Vec::new());
-        RgbImage::new(8, 8)
-            .write_to(&mut out, ImageFormat::Jpeg)
-            .expect("jpeg");
-        let mut bomb = out.into_inner();
-        let sof = bomb
-            .windows(2)
-            .position(|w| w == [0xFF, 0xC0])
-            .expect("SOF0 marker");
-        bomb[sof + 5..sof + 7].copy_from_slice(&50_000u16.to_be_bytes());
-        bomb[sof + 7..sof + 9].copy_from_slice(&50_000u16.to_be_bytes());
-        let error = decode_image(&bomb, 4096).expect_err("bomb");
-        assert_eq!(
-            error,
-            FaceError::TooManyPixels {
-                width: 50_000,
-                height: 50_000,
-                limit: 4096
-            }
-        );
-    }
-
-    #[test]
-    fn garbage_is_refused() {
-        assert!(matches!(
-            decode_image(b"definitely not an image", 4096),
-            Err(FaceError::UnsupportedFormat { .. })
-        ));
-        let truncated = &png(64, 64)[..40];
-        assert_eq!(
-            decode_image(truncated, 4096),
-            Err(FaceError::Undecodable { format: "PNG" })
-        );
+fn format_name(format: ImageFormat) -> &'static str {
+    match format {
+        ImageFormat::Jpeg => "JPEG",
+        ImageFormat::Png => "PNG",
+        ImageFormat::WebP => "WebP",
+        ImageFormat::Gif => "GIF",
+        ImageFormat::Bmp => "BMP",
+        ImageFormat::Tiff => "TIFF",
+        ImageFormat::Avif => "AVIF",
+        ImageFormat::Ico => "ICO",
+        _ => "Such",
     }
 }

@@ -1,22 +1,35 @@
-//! Finding faces. dlib's HOG detector costs time in proportion to the pixels it scans and finds
-//! faces from ~80 px up, so it searches a copy whose longest side is at most `detect_max_side`;
-//! if that finds nothing, it searches once more at twice that scale for faces far from the camera.
+//! Finding faces: the detector searches a copy scaled so that its longer side is at most
+//! `detect_max_side` (large frames cost time without finding more faces at webcam distance), and
+//! the boxes are scaled back to the original picture. With `detect_retry`, an empty result is
+//! followed by one more search at twice the scale, which also upscales small frames 2× (like
+//! face_recognition's default `number_of_times_to_upsample=1`).
 
-use dlib_face_recognition::{FaceDetectorTrait, ImageMatrix, Rectangle};
-use image::{RgbImage, imageops::FilterType};
+use dlib_face_recognition::{ImageMatrix, Rectangle};
+use image::imageops;
 
-use super::FaceSettings;
+use super::Frame;
+use super::models::Detector;
 
-/// A face box in the pixels of the original picture.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FaceBox {
+/// A face as the detector drew it, in pixels of the original picture. Right and bottom are
+/// exclusive. May reach past the picture's edges when the face is cut off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FaceRect {
     pub left: i64,
     pub top: i64,
     pub right: i64,
     pub bottom: i64,
 }
 
-impl FaceBox {
+/// A face box inside the picture, in its pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct FaceBox {
+    pub left: u32,
+    pub top: u32,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl FaceRect {
     pub fn width(&self) -> i64 {
         self.right - self.left
     }
@@ -25,56 +38,143 @@ impl FaceBox {
         self.bottom - self.top
     }
 
-    /// The smaller side: what "face size" means for the too-small check.
+    /// The face's size: the shorter side of the box, as drawn (also the part outside the picture).
     pub fn size(&self) -> u32 {
-        self.width().min(self.height()).max(0) as u32
+        u32::try_from(self.width().min(self.height()).max(0)).unwrap_or(u32::MAX)
     }
 
-    pub fn to_rectangle(self) -> Rectangle {
+    pub fn area(&self) -> i64 {
+        self.width().max(0) * self.height().max(0)
+    }
+
+    /// The part inside a `width`×`height` picture; `None` if nothing is inside.
+    pub fn clipped(&self, width: u32, height: u32) -> Option<FaceRect> {
+        let clipped = FaceRect {
+            left: self.left.clamp(0, i64::from(width)),
+            top: self.top.clamp(0, i64::from(height)),
+            right: self.right.clamp(0, i64::from(width)),
+            bottom: self.bottom.clamp(0, i64::from(height)),
+        };
+        (clipped.width() > 0 && clipped.height() > 0).then_some(clipped)
+    }
+
+    /// As a [`FaceBox`]; meant for a clipped rectangle (negative corners become 0).
+    pub fn to_box(&self) -> FaceBox {
+        let non_negative = |v: i64| u32::try_from(v.max(0)).unwrap_or(u32::MAX);
+        FaceBox {
+            left: non_negative(self.left),
+            top: non_negative(self.top),
+            width: non_negative(self.width()),
+            height: non_negative(self.height()),
+        }
+    }
+
+    /// dlib's rectangle: right and bottom inclusive.
+    pub(crate) fn to_dlib(self) -> Rectangle {
         Rectangle {
             left: self.left as _,
             top: self.top as _,
-            right: self.right as _,
-            bottom: self.bottom as _,
+            right: (self.right - 1) as _,
+            bottom: (self.bottom - 1) as _,
+        }
+    }
+
+    /// From a dlib rectangle found in a copy scaled by `scale_x`, `scale_y` (copy / original).
+    fn from_scaled_dlib(rect: &Rectangle, scale_x: f64, scale_y: f64) -> Self {
+        // dlib's coordinates are C `long`s.
+        let x = |v: std::os::raw::c_long| (v as f64 / scale_x).round() as i64;
+        let y = |v: std::os::raw::c_long| (v as f64 / scale_y).round() as i64;
+        FaceRect {
+            left: x(rect.left),
+            top: y(rect.top),
+            right: x(rect.right + 1),
+            bottom: y(rect.bottom + 1),
         }
     }
 }
 
-/// All faces in `image`, in its own pixels.
-pub fn find_faces(
-    detector: &dyn FaceDetectorTrait,
-    image: &RgbImage,
-    settings: &FaceSettings,
-) -> Vec<FaceBox> {
-    let longest = image.width().max(image.height()).max(1);
-    let scale = (settings.detect_max_side as f64 / longest as f64).min(1.0);
-    let faces = detect_at(detector, image, scale);
-    if !faces.is_empty() || !settings.detect_retry {
-        return faces;
-    }
-    // A second look at twice the scale; at most 2× the original (an upscale of small frames).
-    detect_at(detector, image, (scale * 2.0).min(2.0))
+/// How the detector searches a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DetectOptions {
+    pub max_side: u32,
+    pub retry: bool,
 }
 
-fn detect_at(detector: &dyn FaceDetectorTrait, image: &RgbImage, scale: f64) -> Vec<FaceBox> {
-    let scaled;
-    let working = if (scale - 1.0).abs() < 1e-9 {
-        image
+/// The faces in `frame`, largest first.
+pub(crate) fn detect_faces(detector: &Detector, frame: &Frame, options: DetectOptions) -> Vec<FaceRect> {
+    let scale = (f64::from(options.max_side) / f64::from(frame.long_side())).min(1.0);
+    let mut faces = detect_at_scale(detector, frame, scale);
+    if faces.is_empty() && options.retry {
+        faces = detect_at_scale(detector, frame, (scale * 2.0).min(2.0));
+    }
+    faces.sort_by_key(|face| std::cmp::Reverse(face.area()));
+    faces
+}
+
+fn detect_at_scale(detector: &Detector, frame: &Frame, scale: f64) -> Vec<FaceRect> {
+    if scale == 1.0 {
+        return collect(detector, frame.matrix(), 1.0, 1.0);
+    }
+    let width = scaled(frame.width(), scale);
+    let height = scaled(frame.height(), scale);
+    let copy = if scale < 1.0 {
+        // Area averaging: no aliasing however large the frame, and fast integer arithmetic.
+        ImageMatrix::from_image(&imageops::thumbnail(frame.image(), width, height))
     } else {
-        let width = ((image.width() as f64 * scale).round() as u32).max(1);
-        let height = ((image.height() as f64 * scale).round() as u32).max(1);
-        scaled = image::imageops::resize(image, width, height, FilterType::Triangle);
-        &scaled
+        frame.matrix().resize(width as usize, height as usize)
     };
-    let matrix = ImageMatrix::from_image(working);
+    let scale_x = f64::from(width) / f64::from(frame.width());
+    let scale_y = f64::from(height) / f64::from(frame.height());
+    collect(detector, &copy, scale_x, scale_y)
+}
+
+fn collect(detector: &Detector, image: &ImageMatrix, scale_x: f64, scale_y: f64) -> Vec<FaceRect> {
     detector
-        .face_locations(&matrix)
+        .face_locations(image)
         .iter()
-        .map(|r| FaceBox {
-            left: (r.left as f64 / scale).round() as i64,
-            top: (r.top as f64 / scale).round() as i64,
-            right: (r.right as f64 / scale).round() as i64,
-            bottom: (r.bottom as f64 / scale).round() as i64,
-        })
+        .map(|rect| FaceRect::from_scaled_dlib(rect, scale_x, scale_y))
         .collect()
+}
+
+fn scaled(side: u32, scale: f64) -> u32 {
+    ((f64::from(side) * scale).round() as u32).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn boxes_scale_back_and_clip() {
+        let dlib = Rectangle {
+            left: -10,
+            top: 20,
+            right: 89,
+            bottom: 119,
+        };
+        let rect = FaceRect::from_scaled_dlib(&dlib, 0.5, 0.5);
+        assert_eq!(
+            rect,
+            FaceRect {
+                left: -20,
+                top: 40,
+                right: 180,
+                bottom: 240
+            }
+        );
+        assert_eq!(rect.size(), 200);
+        let inside = rect.clipped(150, 1000).expect("overlaps");
+        assert_eq!(
+            inside.to_box(),
+            FaceBox {
+                left: 0,
+                top: 40,
+                width: 150,
+                height: 200
+            }
+        );
+        assert_eq!(rect.clipped(10, 10), None);
+        let back = inside.to_dlib();
+        assert_eq!((back.left, back.right, back.bottom), (0, 149, 239));
+    }
 }

@@ -1,33 +1,48 @@
-//! The face engine: from "a JPEG/PNG frame arrived" to "this is a 128-number face encoding", and
-//! the 1:N search over enrolled encodings. No web or database code here. The door is
-//! [`FaceEngine`]; docs/face-engine.md explains the pipeline and the settings.
+//! The face engine: from "a JPEG/PNG frame arrived" to "this is a 128-number face encoding".
+//! No web or database code here. Its one door is [`FaceEngine`]; [`matching`] searches the
+//! encodings. docs/face-engine.md describes the pipeline and its settings.
+//!
+//! Modules, one job each: `decode` (bytes/base64 → pixels, with limits), `detect` (face boxes),
+//! `quality` (size, lighting, blur checks), `pose` (yaw/pitch from landmarks), `encode`
+//! (landmarks → 128-d), `pipeline` (the steps in order), `pool` (worker threads), `error`,
+//! `blas` (which OpenBLAS kernels run the encoder).
 
-pub mod decode;
-pub mod detect;
+mod blas;
+mod decode;
+mod detect;
+mod encode;
+mod encoding;
 mod error;
+mod frame;
 pub mod matching;
 mod models;
-pub mod pipeline;
+mod pipeline;
 mod pool;
-pub mod pose;
-pub mod quality;
+mod pose;
+mod quality;
 mod settings;
 
-use std::{
-    path::{Path, PathBuf},
-    sync::Arc,
-};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-pub use decode::ImageInput;
-pub use detect::FaceBox;
+pub use blas::openblas_core;
+pub use decode::{DecodeLimits, ImageInput, decode_image};
+pub use detect::{DetectOptions, FaceBox, FaceRect};
+pub use encode::{LANDMARK_COUNT, Landmarks};
+pub use encoding::{ENCODING_LEN, Encoding};
 pub use error::{FaceError, FaceErrorKind};
-pub use matching::{Encoding, EncodingIndex, Match};
-pub use models::{MODEL_FILES, ModelError, Models};
-pub use pipeline::FaceAnalysis;
+pub use frame::Frame;
+pub use matching::{EncodingIndex, Match};
+pub use models::{CNN_DETECTOR, Detector, MODEL_FILES, ModelError, Models};
+pub use pipeline::{FaceAnalysis, FacePipeline};
+pub use pose::{HeadPose, estimate_pose};
 pub use quality::QualityReport;
 pub use settings::{DetectorKind, FaceSettings, defaults};
 
-/// The face engine: a pool of face workers with the models loaded once each. Cheap to clone.
+use pool::{PoolError, WorkerPool};
+
+/// The face engine: a fixed pool of worker threads, each with its own dlib models, behind a
+/// bounded queue. Cheap to clone.
 #[derive(Clone)]
 pub struct FaceEngine {
     inner: Arc<Inner>,
@@ -36,23 +51,30 @@ pub struct FaceEngine {
 struct Inner {
     models_dir: PathBuf,
     settings: FaceSettings,
-    pool: pool::WorkerPool,
+    pool: WorkerPool<FacePipeline>,
 }
 
 impl FaceEngine {
-    /// Loads the models into `settings.worker_count()` workers; fails naming the missing file.
+    /// Starts the workers; each loads the models from `models_dir` (in parallel, ~0.5 s).
     pub fn start(models_dir: &Path, settings: &FaceSettings) -> Result<Self, ModelError> {
-        let pool = pool::WorkerPool::start(
-            models_dir,
-            settings.face_detector,
+        let dir = models_dir.to_path_buf();
+        let worker_settings = settings.clone();
+        let pool = WorkerPool::start(
+            "face-worker",
             settings.worker_count(),
             settings.face_queue,
+            move || FacePipeline::load(&dir, &worker_settings),
         )?;
         tracing::info!(
             workers = pool.workers(),
-            queue = settings.face_queue,
-            "face workers ready"
+            queue = pool.queue_capacity(),
+            detector = ?settings.face_detector,
+            openblas = %openblas_core(),
+            "face engine started"
         );
+        if let Some(advice) = blas::tuning_advice(pool.workers()) {
+            tracing::warn!("{advice}");
+        }
         Ok(Self {
             inner: Arc::new(Inner {
                 models_dir: models_dir.to_path_buf(),
@@ -62,32 +84,42 @@ impl FaceEngine {
         })
     }
 
-    /// Decodes, checks and encodes one picture on a face worker.
+    /// Decodes, detects, checks and encodes one picture on a face worker. Returns
+    /// [`FaceError::Busy`] at once when every worker is busy and the queue is full.
     pub async fn analyze(&self, image: ImageInput) -> Result<FaceAnalysis, FaceError> {
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        let settings = self.inner.settings.clone();
-        self.inner.pool.submit(Box::new(move |models| {
-            let _ = reply.send(pipeline::analyze(models, image, &settings));
-        }))?;
-        answer
-            .await
-            .map_err(|_| FaceError::Internal("the face job ended without an answer".into()))?
+        match self.inner.pool.run(move |pipeline| pipeline.analyze(image)).await {
+            Ok(result) => result,
+            Err(PoolError::Busy) => Err(FaceError::Busy),
+            Err(PoolError::Panicked(message)) => {
+                tracing::error!(panic = %message, "face worker panicked; it reloaded its models");
+                Err(FaceError::Internal(format!("face worker panicked: {message}")))
+            }
+            Err(PoolError::Stopped) => Err(FaceError::Internal("the face workers have stopped".into())),
+        }
     }
 
     pub fn settings(&self) -> &FaceSettings {
         &self.inner.settings
     }
 
+    /// Whether at least one worker with loaded models is running.
     pub fn models_loaded(&self) -> bool {
         self.inner.pool.alive() > 0
     }
 
     pub fn describe(&self) -> String {
+        let pool = &self.inner.pool;
         format!(
-            "{} of {} face workers ready, models from {}",
-            self.inner.pool.alive(),
-            self.inner.pool.workers(),
-            self.inner.models_dir.display()
+            "dlib {} detector, 68-point landmarks, ResNet encoder from {} (OpenBLAS {}); {} of {} workers running, queue {}",
+            match self.inner.settings.face_detector {
+                DetectorKind::Hog => "HOG",
+                DetectorKind::Cnn => "CNN",
+            },
+            self.inner.models_dir.display(),
+            openblas_core(),
+            pool.alive(),
+            pool.workers(),
+            pool.queue_capacity()
         )
     }
 }

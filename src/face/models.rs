@@ -3,15 +3,17 @@
 use std::path::{Path, PathBuf};
 
 use dlib_face_recognition::{
-    FaceDetector, FaceDetectorCnn, FaceDetectorTrait, FaceEncoderNetwork, LandmarkPredictor,
+    FaceDetector, FaceDetectorCnn, FaceDetectorTrait, FaceEncoderNetwork, FaceLocations, ImageMatrix,
+    LandmarkPredictor,
 };
 
 use super::DetectorKind;
 
 pub const LANDMARKS_68: &str = "shape_predictor_68_face_landmarks.dat";
 pub const ENCODER: &str = "dlib_face_recognition_resnet_model_v1.dat";
+/// Only needed with `--face-detector cnn`.
 pub const CNN_DETECTOR: &str = "mmod_human_face_detector.dat";
-/// The files every configuration needs; `scripts/fetch-models.sh` installs and checks them.
+/// The files the engine always needs; `scripts/fetch-models.sh` installs and checks them.
 pub const MODEL_FILES: [&str; 2] = [LANDMARKS_68, ENCODER];
 
 /// Why the models could not be loaded, with the command that fixes it.
@@ -25,52 +27,61 @@ pub enum ModelError {
         "model file {path} could not be loaded ({cause}); it may be corrupt: delete it and run `make models`"
     )]
     Corrupt { path: PathBuf, cause: String },
-    #[error("the face workers could not start: {0}")]
-    Workers(String),
+}
+
+/// The face detector in use.
+pub enum Detector {
+    Hog(FaceDetector),
+    /// Boxed: the network object is ~1 KB, the HOG detector ~0.2 KB.
+    Cnn(Box<FaceDetectorCnn>),
+}
+
+impl Detector {
+    pub fn face_locations(&self, image: &ImageMatrix) -> FaceLocations {
+        match self {
+            Self::Hog(detector) => detector.face_locations(image),
+            Self::Cnn(detector) => detector.face_locations(image),
+        }
+    }
 }
 
 /// One set of dlib models. `Send` but not `Sync`: each face worker owns its own.
 pub struct Models {
-    pub detector: Box<dyn FaceDetectorTrait + Send>,
+    pub detector: Detector,
     pub landmarks: LandmarkPredictor,
     pub encoder: FaceEncoderNetwork,
 }
 
 impl Models {
-    pub fn load(dir: &Path, detector: DetectorKind) -> Result<Self, ModelError> {
-        let existing = |file: &str| {
-            let path = dir.join(file);
-            if path.is_file() {
-                Ok(path)
-            } else {
-                Err(ModelError::Missing(path))
-            }
-        };
+    /// The HOG detector, the 68-point landmark predictor and the encoder.
+    pub fn load(dir: &Path) -> Result<Self, ModelError> {
+        Self::load_with(dir, DetectorKind::Hog)
+    }
 
-        let landmarks_path = existing(LANDMARKS_68)?;
-        let encoder_path = existing(ENCODER)?;
-        let detector: Box<dyn FaceDetectorTrait + Send> = match detector {
-            DetectorKind::Hog => Box::new(FaceDetector::new()),
-            DetectorKind::Cnn => {
-                let path = existing(CNN_DETECTOR)?;
-                Box::new(FaceDetectorCnn::open(&path).map_err(|cause| ModelError::Corrupt {
-                    path: path.clone(),
-                    cause,
-                })?)
+    pub fn load_with(dir: &Path, detector: DetectorKind) -> Result<Self, ModelError> {
+        let cnn = (detector == DetectorKind::Cnn).then_some(CNN_DETECTOR);
+        // Check every file first, so a fresh checkout names the first missing one at once.
+        for file in MODEL_FILES.into_iter().chain(cnn) {
+            let path = dir.join(file);
+            if !path.is_file() {
+                return Err(ModelError::Missing(path));
             }
+        }
+        let landmarks = open(dir, LANDMARKS_68, LandmarkPredictor::open)?;
+        let encoder = open(dir, ENCODER, FaceEncoderNetwork::open)?;
+        let detector = match cnn {
+            Some(file) => Detector::Cnn(Box::new(open(dir, file, FaceDetectorCnn::open)?)),
+            None => Detector::Hog(FaceDetector::new()),
         };
-        let landmarks = LandmarkPredictor::open(&landmarks_path).map_err(|cause| ModelError::Corrupt {
-            path: landmarks_path.clone(),
-            cause,
-        })?;
-        let encoder = FaceEncoderNetwork::open(&encoder_path).map_err(|cause| ModelError::Corrupt {
-            path: encoder_path.clone(),
-            cause,
-        })?;
         Ok(Self {
             detector,
             landmarks,
             encoder,
         })
     }
+}
+
+fn open<T>(dir: &Path, file: &str, open: fn(PathBuf) -> Result<T, String>) -> Result<T, ModelError> {
+    let path = dir.join(file);
+    open(path.clone()).map_err(|cause| ModelError::Corrupt { path, cause })
 }

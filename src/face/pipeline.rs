@@ -1,55 +1,127 @@
-//! One picture through the engine: decode → detect → check → landmarks → pose → encode.
-//! Runs on a face worker thread, never on the async runtime.
+//! One face worker's whole job, in order: decode → detect → one face? → size → lighting →
+//! sharpness → landmarks → pose → encode. The cheap checks run first, so a refused picture costs
+//! little. Synchronous; [`super::FaceEngine`] runs it on the worker pool.
 
-use dlib_face_recognition::{FaceEncoderTrait, ImageMatrix, LandmarkPredictorTrait};
-use image::RgbImage;
+use std::path::Path;
 
-use super::{
-    Encoding, FaceBox, FaceError, FaceSettings, ImageInput, Models, QualityReport, decode, detect, quality,
-};
+use super::decode::{DecodeLimits, decode_image};
+use super::detect::{DetectOptions, FaceBox, FaceRect, detect_faces};
+use super::encode::{Landmarks, encode_face, predict_landmarks};
+use super::quality::{self, FacePatch, QualityReport};
+use super::{Encoding, FaceError, FaceSettings, Frame, ImageInput, ModelError, Models, estimate_pose};
 
 /// An accepted face.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FaceAnalysis {
     pub encoding: Encoding,
-    /// Where the face is, in pixels of the picture as sent.
+    /// Where the face is, in pixels of the original picture (clipped to it).
     pub face: FaceBox,
     pub quality: QualityReport,
 }
 
-pub fn analyze(
-    models: &mut Models,
-    input: ImageInput,
-    settings: &FaceSettings,
-) -> Result<FaceAnalysis, FaceError> {
-    let bytes = decode::into_bytes(input, settings.max_image_bytes)?;
-    let image = decode::decode_image(&bytes, settings.max_image_side)?;
-    analyze_image(models, &image, settings)
+/// dlib's models with the settings that drive them. Not `Sync`: one per thread.
+pub struct FacePipeline {
+    models: Models,
+    settings: FaceSettings,
 }
 
-pub fn analyze_image(
-    models: &mut Models,
-    image: &RgbImage,
-    settings: &FaceSettings,
-) -> Result<FaceAnalysis, FaceError> {
-    let faces = detect::find_faces(models.detector.as_ref(), image, settings);
-    let face = match faces.as_slice() {
-        [] => return Err(FaceError::NoFace),
-        [face] => *face,
-        many => return Err(FaceError::MultipleFaces { count: many.len() }),
-    };
-    let report = quality::check_face(image, &face, settings)?;
-    let matrix = ImageMatrix::from_image(image);
-    let landmarks = models.landmarks.face_landmarks(&matrix, &face.to_rectangle());
-    let report = quality::check_pose(&landmarks, report, settings)?;
-    let encodings = models.encoder.get_face_encodings(&matrix, &[landmarks], 0);
-    let encoding = encodings
-        .first()
-        .and_then(|e| Encoding::from_f64(e.as_ref()))
-        .ok_or_else(|| FaceError::Internal("the encoder returned no 128-d encoding".into()))?;
-    Ok(FaceAnalysis {
-        encoding,
-        face,
-        quality: report,
-    })
+impl FacePipeline {
+    pub fn load(models_dir: &Path, settings: &FaceSettings) -> Result<Self, ModelError> {
+        Ok(Self {
+            models: Models::load_with(models_dir, settings.face_detector)?,
+            settings: settings.clone(),
+        })
+    }
+
+    pub fn settings(&self) -> &FaceSettings {
+        &self.settings
+    }
+
+    /// Everything: a picture in, an encoding or the reason for refusing it out.
+    pub fn analyze(&self, input: ImageInput) -> Result<FaceAnalysis, FaceError> {
+        let frame = self.decode(input)?;
+        self.analyze_frame(&frame)
+    }
+
+    pub fn analyze_frame(&self, frame: &Frame) -> Result<FaceAnalysis, FaceError> {
+        let settings = &self.settings;
+        let detected = self.single_face(frame)?;
+        let face = detected
+            .clipped(frame.width(), frame.height())
+            .ok_or(FaceError::NoFace)?;
+        let face_size = detected.size();
+        quality::check_size(face_size, settings)?;
+
+        let patch = FacePatch::cut(frame.image(), face.to_box());
+        let brightness = patch.brightness();
+        quality::check_lighting(brightness, settings)?;
+        let sharpness = patch.sharpness();
+        quality::check_sharpness(sharpness, settings)?;
+
+        // The clipped box, as face_recognition passes it: keeps our encodings comparable.
+        let landmarks = self.landmarks(frame, &face);
+        let pose = estimate_pose(&landmarks.points())
+            .ok_or_else(|| FaceError::Internal("no head pose from the landmarks".into()))?;
+        quality::check_pose(pose, settings)?;
+
+        let encoding = self.encode(frame, &landmarks)?;
+        Ok(FaceAnalysis {
+            encoding,
+            face: face.to_box(),
+            quality: QualityReport {
+                face_size,
+                brightness,
+                sharpness,
+                yaw_degrees: pose.yaw_degrees,
+                pitch_degrees: pose.pitch_degrees,
+            },
+        })
+    }
+
+    /// Step 1: bytes or base64 to pixels, within the size limits.
+    pub fn decode(&self, input: ImageInput) -> Result<Frame, FaceError> {
+        let limits = DecodeLimits {
+            max_bytes: self.settings.max_image_bytes,
+            max_side: self.settings.max_image_side,
+        };
+        decode_image(input, limits).map(Frame::new)
+    }
+
+    /// Step 2: every face the detector finds, largest first, in original-picture pixels.
+    pub fn detect(&self, frame: &Frame) -> Vec<FaceRect> {
+        let options = DetectOptions {
+            max_side: self.settings.detect_max_side,
+            retry: self.settings.detect_retry,
+        };
+        self.detect_with(frame, options)
+    }
+
+    /// Step 2 with other detection options than the settings' (measurements, tools).
+    pub fn detect_with(&self, frame: &Frame, options: DetectOptions) -> Vec<FaceRect> {
+        detect_faces(&self.models.detector, frame, options)
+    }
+
+    /// Step 3: the 68 landmarks of the face in `face`.
+    pub fn landmarks(&self, frame: &Frame, face: &FaceRect) -> Landmarks {
+        predict_landmarks(&self.models.landmarks, frame, face)
+    }
+
+    /// Step 4: the 128-d encoding of the face those landmarks outline.
+    pub fn encode(&self, frame: &Frame, landmarks: &Landmarks) -> Result<Encoding, FaceError> {
+        encode_face(&self.models.encoder, frame, landmarks)
+    }
+
+    /// Exactly one face, or the reason there is not; "no face" in a very dark or bright frame
+    /// is reported as a lighting problem, which says what to fix.
+    fn single_face(&self, frame: &Frame) -> Result<FaceRect, FaceError> {
+        let faces = self.detect(frame);
+        match faces.as_slice() {
+            [face] => Ok(*face),
+            [] => {
+                quality::check_lighting(quality::frame_brightness(frame.image()), &self.settings)?;
+                Err(FaceError::NoFace)
+            }
+            _ => Err(FaceError::MultipleFaces { count: faces.len() }),
+        }
+    }
 }
