@@ -9,7 +9,7 @@
 #   scripts/bench-compare.sh                 # `make bench`
 #   ITERATIONS=10 scripts/bench-compare.sh   # fewer Python iterations (default 20)
 #
-# Frames: .cache/media/bench/ (scripts/fetch-media.sh, then scripts/reference/make_bench_frames.sh).
+# Frames: .cache/media/bench/ (made by scripts/fetch-media.sh).
 # Timings on a shared machine drift: compare within one run, and keep other builds quiet.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
