@@ -5,6 +5,8 @@
 #   y4m/     Chromium fake-camera files made from them with ffmpeg (only made when missing)
 #   bench/   two webcam-sized JPEG frames cut from obama3.jpg for the face-engine tests and
 #            benches (scripts/reference/make_bench_frames.sh; only made when missing)
+#   frames/, stills/, y4m/*_live.y4m  live-check material cut from the above
+#            (scripts/make-live-media.sh; only made when missing)
 # Both archives are checked against the sha256 below, every extracted file against
 # scripts/checksums/media.sha256 (paths relative to .cache/media). Safe to re-run: when all is in
 # place it only re-hashes the ~7 MB of photos and videos.
@@ -124,6 +126,7 @@ clip cap12_edit
 clip cap13_edit2
 
 "$root/scripts/reference/make_bench_frames.sh" >&2
+"$root/scripts/make-live-media.sh" >&2
 
 n_y4m=$(find "$media/y4m" -maxdepth 1 -name '*.y4m' | wc -l)
 echo "fetch-media: $n_photos photos + $n_videos videos verified, $n_y4m y4m ready ($made generated) in ${media#"$root"/}"

@@ -59,6 +59,9 @@ pub struct Config {
 
     #[command(flatten)]
     pub face: crate::face::FaceSettings,
+
+    #[command(flatten)]
+    pub live: crate::live::ssr::LiveSettings,
 }
 
 impl Config {

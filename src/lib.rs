@@ -9,6 +9,7 @@ pub mod app;
 pub mod camera;
 pub mod components;
 pub mod error;
+pub mod live;
 pub mod pages;
 pub mod server_fns;
 

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-use crate::{config::Config, db::Db, face::FaceEngine, gallery::Gallery, server::StartupError};
+use crate::{
+    config::Config, db::Db, face::FaceEngine, gallery::Gallery, live::ssr::LiveStore, server::StartupError,
+};
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -14,12 +16,14 @@ pub struct AppState {
     pub db: Db,
     pub faces: FaceEngine,
     pub gallery: Gallery,
+    pub live: LiveStore,
 }
 
 impl AppState {
     /// Loads the models, then connects to the database (with a bounded retry) and makes sure
     /// its indexes exist. Models first: they fail fast and need no network.
     pub async fn start(config: Config, leptos_options: LeptosOptions) -> Result<Self, StartupError> {
+        config.live.validate().map_err(StartupError::Config)?;
         // Loading ~120 MB of models per worker blocks for a while: not on the async runtime.
         let (models_dir, settings) = (config.models_dir.clone(), config.face.clone());
         let faces = tokio::task::spawn_blocking(move || FaceEngine::start(&models_dir, &settings))
@@ -30,7 +34,9 @@ impl AppState {
             .await
             .map_err(StartupError::Database)?;
         let gallery = Gallery::load(&db).await.map_err(StartupError::Gallery)?;
+        let live = LiveStore::new(config.live.clone());
         Ok(Self {
+            live,
             leptos_options,
             config: Arc::new(config),
             db,

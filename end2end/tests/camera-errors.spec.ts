@@ -1,4 +1,4 @@
-import { test, expect, plainBrowser } from './fixtures';
+import { test, expect, plainBrowser, liveCheck } from './fixtures';
 
 // Each getUserMedia failure a person can meet gets a readable message and a retry button. The
 // browser's own failure is simulated by making getUserMedia reject with the DOMException that
@@ -20,6 +20,23 @@ for (const { name, says } of cases) {
     const alert = page.getByRole('alert');
     await expect(alert).toContainText(says);
     await expect(alert.getByRole('button', { name: 'Retry' })).toBeVisible();
-    await expect(page.getByRole('button', { name: 'Take a test picture' })).toBeDisabled();
   });
 }
+
+test('without a camera the face check waits for one and opens no connection', async ({ page }) => {
+  await page.addInitScript(() => {
+    navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('simulated', 'NotAllowedError'));
+    (window as any).__sockets = 0;
+    const Native = window.WebSocket;
+    window.WebSocket = class extends Native {
+      constructor(url: string | URL, protocols?: string | string[]) {
+        super(url, protocols);
+        (window as any).__sockets += 1;
+      }
+    };
+  });
+  await page.goto('/login');
+  await expect(page.getByRole('alert')).toContainText('Camera access was refused');
+  await expect(liveCheck(page)).toHaveAttribute('data-live-state', 'connecting');
+  expect(await page.evaluate(() => (window as any).__sockets)).toBe(0);
+});

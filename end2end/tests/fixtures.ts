@@ -14,7 +14,6 @@ export function y4m(name: string): string {
   return file;
 }
 
-
 /** Launch options for Debian's Chromium with a fake camera playing `file` in a loop. */
 export function withCamera(file: string) {
   return {
@@ -75,6 +74,23 @@ export { expect };
 /** Waits until the camera shows a live picture (which also proves the page hydrated). */
 export async function cameraLive(page: Page) {
   await expect(page.locator('.camera')).toHaveAttribute('data-state', 'live');
+}
+
+/**
+ * The longest a live face check may take here, from the camera starting to the verdict: the
+ * challenge's lifetime on the e2e server (scripts/e2e-server.sh) plus the page's 2 s of grace,
+ * with room for a slow 2-core machine.
+ */
+export const LIVE_CHECK_MS = 120_000;
+
+/** The live face check component; its `data-live-state` is connecting, running, passed or failed. */
+export function liveCheck(page: Page) {
+  return page.locator('.live-check');
+}
+
+/** The session cookie, if the browser holds one. */
+export async function sessionCookie(page: Page) {
+  return (await page.context().cookies()).find((c) => c.name === 'facegate_session');
 }
 
 export async function screenshot(page: Page, name: string) {

@@ -19,7 +19,8 @@ use crate::{
         users::{UserDoc, email_key, encoding_to_binary, username_key},
     },
     error::AppError,
-    face::ImageInput,
+    face::{Encoding, ImageInput},
+    live::Purpose,
     state::AppState,
 };
 
@@ -59,32 +60,68 @@ impl std::fmt::Debug for SessionToken {
     }
 }
 
-/// Validates the form, checks and encodes the face, stores the user. The unique indexes decide
-/// duplicates, so two racing registrations of one name cannot both succeed.
-pub async fn register(
+/// The error code of a login face that matches nobody.
+pub const NOT_RECOGNISED_CODE: &str = "not_recognised";
+
+/// When the best match is not clearly better than the next person's.
+pub const AMBIGUOUS: &str = "We could not tell with confidence who you are. Try again facing the camera in good light.";
+
+/// Encodings kept per enrolled user, from different moments and poses of the live check.
+pub const MAX_ENROLLED_ENCODINGS: usize = 5;
+
+/// Registers with the face of a passed live check (`proof` from the live socket). A refusal the
+/// person can fix without a new check (a taken username or email, an invalid field) leaves the
+/// proof redeemable until it expires.
+pub async fn register_with_proof(
     state: &AppState,
     username: &str,
     email: &str,
-    image: ImageInput,
+    proof: &str,
+) -> Result<Registered, AppError> {
+    validate_form(username, email)?;
+    let check = state.live.take_proof(proof.trim(), Purpose::Register)?;
+    match register_with_check(state, username, email, &check.encodings).await {
+        Err(error @ AppError::Conflict { code, .. }) if code != FACE_TAKEN_CODE => {
+            state.live.restore_proof(proof.trim(), check);
+            Err(error)
+        }
+        other => other,
+    }
+}
+
+pub const FACE_TAKEN_CODE: &str = "face_already_registered";
+
+/// Validates the form, refuses a face that is already enrolled, stores the user with up to
+/// [`MAX_ENROLLED_ENCODINGS`] encodings. The unique indexes decide duplicate names and emails,
+/// so two racing registrations of one name cannot both succeed.
+pub async fn register_with_check(
+    state: &AppState,
+    username: &str,
+    email: &str,
+    encodings: &[Encoding],
 ) -> Result<Registered, AppError> {
     let (username, email) = (username.trim(), email.trim());
-    validate_username(username).map_err(|message| AppError::Unprocessable {
-        code: "invalid_username",
-        message,
-    })?;
-    validate_email(email).map_err(|message| AppError::Unprocessable {
-        code: "invalid_email",
-        message,
-    })?;
-
-    let analysis = state.faces.analyze(image).await?;
+    validate_form(username, email)?;
+    let query = mean_encoding(encodings)
+        .ok_or_else(|| AppError::Internal("a passed live check without encodings".into()))?;
+    let threshold = state.config.face.match_threshold;
+    if let Some(existing) = state.gallery.best_match(query).await
+        && f64::from(existing.distance) <= threshold
+    {
+        tracing::info!(distance = existing.distance, "registration refused: face already enrolled");
+        return Err(AppError::Conflict {
+            code: FACE_TAKEN_CODE,
+            message: "This face is already registered — log in instead.".into(),
+        });
+    }
+    let kept = spread(encodings, MAX_ENROLLED_ENCODINGS);
     let user = UserDoc {
         id: ObjectId::new(),
         email: email.to_string(),
         email_key: email_key(email),
         username: username.to_string(),
         username_key: username_key(username),
-        face_encodings: vec![encoding_to_binary(analysis.encoding.as_slice())],
+        face_encodings: kept.iter().map(|e| encoding_to_binary(e.as_slice())).collect(),
         created_at: DateTime::now(),
         last_login_at: None,
     };
@@ -93,12 +130,61 @@ pub async fn register(
         Err(e) if is_duplicate_key(&e) => return Err(which_duplicate(state, &user).await),
         Err(e) => return Err(e.into()),
     }
-    state.gallery.add(user.id, &[analysis.encoding]);
-    tracing::info!(user_id = %user.id, "user registered");
+    state.gallery.add(user.id, &kept);
+    tracing::info!(user_id = %user.id, encodings = kept.len(), "user registered");
     Ok(Registered {
         user_id: user.id.to_hex(),
         username: user.username,
     })
+}
+
+/// The old single-picture registration, for `allow-single-image` (trusted kiosks).
+pub async fn register_single_image(
+    state: &AppState,
+    username: &str,
+    email: &str,
+    image: ImageInput,
+) -> Result<Registered, AppError> {
+    validate_form(username, email)?;
+    let analysis = state.faces.analyze(image).await?;
+    register_with_check(state, username, email, &[analysis.encoding]).await
+}
+
+fn validate_form(username: &str, email: &str) -> Result<(), AppError> {
+    validate_username(username.trim()).map_err(|message| AppError::Unprocessable {
+        code: "invalid_username",
+        message,
+    })?;
+    validate_email(email.trim()).map_err(|message| AppError::Unprocessable {
+        code: "invalid_email",
+        message,
+    })
+}
+
+/// At most `n` of `items`, spread evenly from first to last (different moments, so different
+/// poses and expressions).
+fn spread<T: Clone>(items: &[T], n: usize) -> Vec<T> {
+    if items.len() <= n || n < 2 {
+        return items.iter().take(n.max(1)).cloned().collect();
+    }
+    (0..n)
+        .map(|i| items[i * (items.len() - 1) / (n - 1)].clone())
+        .collect()
+}
+
+/// The mean of several encodings of one face: steadier than any single frame.
+pub fn mean_encoding(encodings: &[Encoding]) -> Option<Encoding> {
+    if encodings.is_empty() {
+        return None;
+    }
+    let mut sum = [0.0f32; crate::face::ENCODING_LEN];
+    for encoding in encodings {
+        for (total, value) in sum.iter_mut().zip(encoding.as_slice()) {
+            *total += value;
+        }
+    }
+    let n = encodings.len() as f32;
+    Some(Encoding(sum.map(|total| total / n)))
 }
 
 /// After the index refused the insert: name the taken field. The read only chooses the message.
@@ -123,16 +209,46 @@ async fn which_duplicate(state: &AppState, user: &UserDoc) -> AppError {
     }
 }
 
-/// Encodes the face, finds the closest enrolled user, and opens a session when it is close enough.
-pub async fn login(state: &AppState, image: ImageInput) -> Result<(SignedInUser, SessionToken), AppError> {
+/// Logs in with the face of a passed live check (`proof` from the live socket).
+pub async fn login_with_proof(state: &AppState, proof: &str) -> Result<(SignedInUser, SessionToken), AppError> {
+    let check = state.live.take_proof(proof.trim(), Purpose::Login)?;
+    login_with_check(state, &check.encodings).await
+}
+
+/// The old single-picture login, for `allow-single-image` (trusted kiosks).
+pub async fn login_single_image(state: &AppState, image: ImageInput) -> Result<(SignedInUser, SessionToken), AppError> {
     let analysis = state.faces.analyze(image).await?;
-    let threshold = state.config.face.match_threshold;
-    let best = state.gallery.best_match(analysis.encoding).await;
+    login_with_check(state, &[analysis.encoding]).await
+}
+
+/// Identifies the person from the mean of their sampled encodings and opens a session. Accepted
+/// only when the best user is within the match threshold AND every other user is farther by at
+/// least the match margin; an ambiguous face is refused with its own code.
+pub async fn login_with_check(
+    state: &AppState,
+    encodings: &[Encoding],
+) -> Result<(SignedInUser, SessionToken), AppError> {
+    let not_recognised = || AppError::NotIdentified {
+        code: NOT_RECOGNISED_CODE,
+        message: NOT_RECOGNISED.into(),
+    };
+    let query = mean_encoding(encodings).ok_or_else(not_recognised)?;
+    let (threshold, margin) = (state.config.face.match_threshold, state.config.face.match_margin);
+    let best = state.gallery.best_match(query).await;
     let nearest = best.as_ref().map(|m| m.distance);
     let Some(best) = best.filter(|m| f64::from(m.distance) <= threshold) else {
         tracing::info!(distance = ?nearest, "login refused: no match");
-        return Err(AppError::Unauthorized(NOT_RECOGNISED.into()));
+        return Err(not_recognised());
     };
+    if let Some(runner_up) = best.runner_up
+        && f64::from(runner_up - best.distance) < margin
+    {
+        tracing::info!(distance = best.distance, runner_up, "login refused: ambiguous match");
+        return Err(AppError::NotIdentified {
+            code: "ambiguous_match",
+            message: AMBIGUOUS.into(),
+        });
+    }
     // Record this login and learn the previous one in a single write.
     let now = DateTime::now();
     let user = state
@@ -141,7 +257,7 @@ pub async fn login(state: &AppState, image: ImageInput) -> Result<(SignedInUser,
         .find_one_and_update(doc! { "_id": best.id }, doc! { "$set": { "last_login_at": now } })
         .return_document(ReturnDocument::Before)
         .await?
-        .ok_or_else(|| AppError::Unauthorized(NOT_RECOGNISED.into()))?;
+        .ok_or_else(not_recognised)?;
 
     let token = SessionToken::generate();
     let session = SessionDoc {
@@ -198,6 +314,14 @@ pub async fn logout(state: &AppState, token: &SessionToken) -> Result<(), AppErr
         .delete_one(doc! { "_id": token.hash() })
         .await?;
     Ok(())
+}
+
+/// "Welcome, Ada!" on a first sign-in, "Welcome back, Ada!" after that.
+pub fn greeting(user: &SignedInUser) -> String {
+    match user.previous_login_at {
+        Some(_) => format!("Welcome back, {}!", user.username),
+        None => format!("Welcome, {}!", user.username),
+    }
 }
 
 fn signed_in(user: &UserDoc, session: &SessionDoc) -> SignedInUser {

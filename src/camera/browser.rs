@@ -1,19 +1,23 @@
-//! The browser side of the camera: `getUserMedia`, the preview, the canvas capture.
+//! The browser side of the camera: `getUserMedia`, the preview, grabbing frames on a canvas.
 
-use std::{cell::RefCell, rc::Rc};
+use std::{
+    cell::{Cell, RefCell},
+    rc::Rc,
+};
 
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    CanvasRenderingContext2d, DomException, HtmlCanvasElement, MediaStream, MediaStreamConstraints,
+    CanvasRenderingContext2d, DomException, HtmlCanvasElement, HtmlVideoElement, MediaStream,
+    MediaStreamConstraints,
 };
 
-use super::{CameraError, CameraState, CapturedFrame};
+use super::{CameraError, CameraState, CapturedFrame, scaled_size};
 
-/// JPEG quality for captured frames: high enough for the face encoder, ~50-100 KB at 640×480.
-const JPEG_QUALITY: f64 = 0.92;
+/// `HTMLMediaElement.HAVE_CURRENT_DATA`: from here on the video has a frame to draw.
+const HAVE_CURRENT_DATA: u16 = 2;
 
 /// The running stream and the signals it drives; clones share the stream.
 ///
@@ -27,7 +31,10 @@ pub(super) struct CameraSession {
     /// Watches for the preview leaving the page; see [`CameraSession::watch_unmount`].
     watcher: SendWrapper<Rc<RefCell<Option<IntervalHandle>>>>,
     /// The `<video>` the stream plays in, once started.
-    preview: SendWrapper<Rc<RefCell<Option<web_sys::HtmlVideoElement>>>>,
+    preview: SendWrapper<Rc<RefCell<Option<HtmlVideoElement>>>>,
+    /// Bumped by every start and stop, so that a `getUserMedia` still pending from an earlier
+    /// start cannot turn the camera back on (or leave a second stream running) when it resolves.
+    generation: SendWrapper<Rc<Cell<u64>>>,
     set_state: WriteSignal<CameraState>,
     set_frame_size: WriteSignal<Option<(u32, u32)>>,
 }
@@ -43,6 +50,7 @@ impl CameraSession {
             stream: SendWrapper::new(Rc::new(RefCell::new(None))),
             watcher: SendWrapper::new(Rc::new(RefCell::new(None))),
             preview: SendWrapper::new(Rc::new(RefCell::new(None))),
+            generation: SendWrapper::new(Rc::new(Cell::new(0))),
             set_state,
             set_frame_size,
         }
@@ -50,10 +58,15 @@ impl CameraSession {
 
     pub(super) fn start(&self) {
         self.stop();
+        let generation = self.generation.get();
         self.set_state.set(CameraState::Starting);
         let this = self.clone();
         leptos::task::spawn_local(async move {
-            match this.open().await {
+            let opened = this.open(generation).await;
+            if !this.is_current(generation) {
+                return; // a later start or stop owns the camera and its state now
+            }
+            match opened {
                 Ok(()) => this.set_state.set(CameraState::Live),
                 Err(error) => {
                     this.stop();
@@ -63,7 +76,13 @@ impl CameraSession {
         });
     }
 
-    async fn open(&self) -> Result<(), CameraError> {
+    fn is_current(&self, generation: u64) -> bool {
+        self.generation.get() == generation
+    }
+
+    /// Opens the camera into the preview. When a later start or stop supersedes this one, it
+    /// stops what it opened and returns; the caller then leaves the state alone.
+    async fn open(&self, generation: u64) -> Result<(), CameraError> {
         let devices = window().navigator().media_devices().map_err(|_| {
             if window().is_secure_context() {
                 CameraError::Unsupported
@@ -90,15 +109,22 @@ impl CameraSession {
             .await
             .map_err(to_camera_error)?
             .unchecked_into();
+        if !self.is_current(generation) {
+            stop_tracks(&stream);
+            return Ok(());
+        }
         // Keep the stream first, so that `stop` reaches it even if the page left meanwhile.
         *self.stream.borrow_mut() = Some(stream.clone());
-        let Some(element) = self.video.get_untracked() else {
+        let Some(element) = self.video.try_get_untracked().flatten() else {
             return Err(CameraError::Other("the preview element is gone".into()));
         };
         element.set_src_object(Some(&stream));
         *self.preview.borrow_mut() = Some(element.clone());
         if let Ok(playing) = element.play() {
             JsFuture::from(playing).await.map_err(to_camera_error)?;
+        }
+        if !self.is_current(generation) {
+            return Ok(()); // the stop that superseded us has stopped this stream
         }
         self.set_frame_size
             .set(Some((element.video_width(), element.video_height())));
@@ -109,7 +135,7 @@ impl CameraSession {
     /// Stops the camera once the preview is no longer in the document. `on_cleanup` alone is not
     /// enough: leptos_router 0.8 skips the old route's cleanup on the first client-side
     /// navigation after hydration (leptos-rs/leptos#2785), which would leave the camera on.
-    fn watch_unmount(&self, element: web_sys::HtmlVideoElement) {
+    fn watch_unmount(&self, element: HtmlVideoElement) {
         let this = self.clone();
         let handle = set_interval_with_handle(
             move || {
@@ -123,6 +149,7 @@ impl CameraSession {
     }
 
     pub(super) fn stop(&self) {
+        self.generation.set(self.generation.get().wrapping_add(1));
         if let Some(watcher) = self.watcher.borrow_mut().take() {
             watcher.clear();
         }
@@ -138,40 +165,51 @@ impl CameraSession {
             element.set_src_object(None);
         }
     }
+}
 
-    /// Grabs the frame on screen now, at the camera's own resolution.
-    pub(super) fn capture(&self) -> Result<CapturedFrame, CameraError> {
-        let fail = |what: &str| CameraError::Other(format!("could not capture a picture ({what})"));
-        let video = self.video.get_untracked().ok_or_else(|| fail("no preview"))?;
-        let (width, height) = (video.video_width(), video.video_height());
-        if width == 0 || height == 0 {
-            return Err(fail("the camera has not delivered a frame yet"));
-        }
-        let canvas: HtmlCanvasElement = document()
-            .create_element("canvas")
-            .map_err(|_| fail("no canvas"))?
-            .unchecked_into();
-        canvas.set_width(width);
-        canvas.set_height(height);
-        let context: CanvasRenderingContext2d = canvas
-            .get_context("2d")
-            .ok()
-            .flatten()
-            .ok_or_else(|| fail("no 2D context"))?
-            .unchecked_into();
-        context
-            .draw_image_with_html_video_element(&video, 0.0, 0.0)
-            .map_err(|_| fail("drawing failed"))?;
-        let jpeg_data_url = canvas
-            .to_data_url_with_type_and_encoder_options("image/jpeg", &JsValue::from_f64(JPEG_QUALITY))
-            .map_err(|_| fail("JPEG encoding failed"))?;
-        self.set_frame_size.set(Some((width, height)));
-        Ok(CapturedFrame {
-            jpeg_data_url,
-            width,
-            height,
-        })
+/// The frame `video` shows now as a JPEG of `quality` (0-1), scaled down so that its longest side
+/// is at most `longest_side` pixels. `Ok(None)` while the camera has not delivered a frame yet.
+/// The frame is not mirrored: the preview's mirroring is only for the person's comfort.
+pub fn grab_jpeg(
+    video: &HtmlVideoElement,
+    longest_side: u32,
+    quality: f64,
+) -> Result<Option<CapturedFrame>, CameraError> {
+    let fail = |what: &str| CameraError::Other(format!("could not grab a picture ({what})"));
+    let (source_width, source_height) = (video.video_width(), video.video_height());
+    if video.ready_state() < HAVE_CURRENT_DATA || source_width == 0 || source_height == 0 {
+        return Ok(None);
     }
+    let (width, height) = scaled_size(source_width, source_height, longest_side);
+    let canvas: HtmlCanvasElement = document()
+        .create_element("canvas")
+        .map_err(|_| fail("no canvas"))?
+        .unchecked_into();
+    canvas.set_width(width);
+    canvas.set_height(height);
+    let context: CanvasRenderingContext2d = canvas
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .ok_or_else(|| fail("no 2D context"))?
+        .unchecked_into();
+    context
+        .draw_image_with_html_video_element_and_dw_and_dh(
+            video,
+            0.0,
+            0.0,
+            f64::from(width),
+            f64::from(height),
+        )
+        .map_err(|_| fail("drawing failed"))?;
+    let jpeg_data_url = canvas
+        .to_data_url_with_type_and_encoder_options("image/jpeg", &JsValue::from_f64(quality))
+        .map_err(|_| fail("JPEG encoding failed"))?;
+    Ok(Some(CapturedFrame {
+        jpeg_data_url,
+        width,
+        height,
+    }))
 }
 
 fn stop_tracks(stream: &MediaStream) {

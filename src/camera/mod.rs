@@ -1,19 +1,22 @@
-//! The camera: a live `<video>` preview from `getUserMedia` and a capture button that turns the
-//! current frame into a JPEG `data:` URL — the first step of a frame's trip to the face engine.
+//! The camera: a live `<video>` preview from `getUserMedia`, and (in the browser) the frame on
+//! screen as a downscaled JPEG `data:` URL — the first step of a frame's trip to the face engine.
 //!
 //! On the server this renders the markup only; the camera starts after hydration. Every way the
 //! camera can fail (refused, absent, busy, insecure page) ends in a readable message with a retry
-//! button, and the tracks are stopped when the component goes away.
+//! button, and the tracks are stopped when the component that owns the camera goes away.
 
 #[cfg(feature = "hydrate")]
 mod browser;
 
+#[cfg(feature = "hydrate")]
+pub use browser::grab_jpeg;
+
 use leptos::prelude::*;
 
-/// One captured frame, ready to send to the server.
+/// One grabbed frame, ready to send to the server.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CapturedFrame {
-    /// `data:image/jpeg;base64,…`, the form the server functions and REST API accept.
+    /// `data:image/jpeg;base64,…`, the form the live check and the REST API accept.
     pub jpeg_data_url: String,
     pub width: u32,
     pub height: u32,
@@ -58,66 +61,110 @@ impl CameraError {
     }
 }
 
+/// The size of a `width`×`height` frame scaled down so that its longest side is at most
+/// `longest_side`, keeping the aspect ratio. Never scaled up: that adds bytes, not detail.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))] // frames are grabbed in the browser only
+pub(crate) fn scaled_size(width: u32, height: u32, longest_side: u32) -> (u32, u32) {
+    let longest = width.max(height);
+    if longest <= longest_side || longest == 0 {
+        return (width, height);
+    }
+    let scale = f64::from(longest_side) / f64::from(longest);
+    let scaled = |side: u32| ((f64::from(side) * scale).round() as u32).max(1);
+    (scaled(width), scaled(height))
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))] // the server renders `Starting` only
-enum CameraState {
+pub enum CameraState {
+    /// Asking for the camera (also what the server renders: the camera starts after hydration).
     Starting,
     Live,
+    /// Stopped on purpose by its owner, e.g. once a face check is over.
+    Off,
     Failed(CameraError),
 }
 
-/// A live camera preview with a capture button. `busy` disables the button (and says so)
-/// while the caller is waiting for the server.
-#[component]
-pub fn Camera(
-    #[prop(into)] on_capture: Callback<CapturedFrame>,
-    #[prop(optional, into)] capture_label: Option<String>,
-    #[prop(optional, into)] busy: Signal<bool>,
-) -> impl IntoView {
-    let capture_label = capture_label.unwrap_or_else(|| "Capture".to_string());
-    let video_ref = NodeRef::<leptos::html::Video>::new();
-    let (state, set_state) = signal(CameraState::Starting);
-    let (frame_size, set_frame_size) = signal(None::<(u32, u32)>);
-
+/// A camera owned by a component: its state, the preview element and (in the browser) the
+/// running stream. Clones control the same camera. The camera stops when the owning component
+/// is cleaned up.
+#[derive(Clone)]
+pub struct CameraControl {
+    state: RwSignal<CameraState>,
+    video: NodeRef<leptos::html::Video>,
+    frame_size: RwSignal<Option<(u32, u32)>>,
     #[cfg(feature = "hydrate")]
-    let session = browser::CameraSession::new(video_ref, set_state, set_frame_size);
-    #[cfg(feature = "hydrate")]
-    {
-        let (starter, stopper) = (session.clone(), session.clone());
-        Effect::new(move |_| starter.start());
-        on_cleanup(move || stopper.stop());
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = (set_state, set_frame_size);
+    session: browser::CameraSession,
+}
 
-    let retry = Callback::new({
-        #[cfg(feature = "hydrate")]
-        let session = session.clone();
-        move |()| {
+impl CameraControl {
+    pub fn new() -> Self {
+        let state = RwSignal::new(CameraState::Starting);
+        let video = NodeRef::new();
+        let frame_size = RwSignal::new(None);
+        let camera = Self {
+            state,
+            video,
+            frame_size,
             #[cfg(feature = "hydrate")]
-            session.start();
-        }
-    });
-    let capture = move |_| {
-        #[cfg(feature = "hydrate")]
-        match session.capture() {
-            Ok(frame) => on_capture.run(frame),
-            Err(error) => set_state.set(CameraState::Failed(error)),
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = on_capture;
-    };
+            session: browser::CameraSession::new(video, state.write_only(), frame_size.write_only()),
+        };
+        let owned = camera.clone();
+        on_cleanup(move || owned.stop());
+        camera
+    }
 
-    let live = move || state.get() == CameraState::Live;
+    /// The camera's state, tracked.
+    pub fn state(&self) -> CameraState {
+        self.state.get()
+    }
+
+    /// Asks for the camera (again); a no-op on the server.
+    pub fn start(&self) {
+        #[cfg(feature = "hydrate")]
+        self.session.start();
+    }
+
+    /// Stops the tracks, so the camera light goes off.
+    pub fn stop(&self) {
+        #[cfg(feature = "hydrate")]
+        self.session.stop();
+        self.state.set(CameraState::Off);
+    }
+
+    /// The preview element, while its component is mounted.
+    #[cfg(feature = "hydrate")]
+    pub fn video_element(&self) -> Option<web_sys::HtmlVideoElement> {
+        self.video.try_get_untracked().flatten()
+    }
+}
+
+impl Default for CameraControl {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The preview of `camera` (mirrored, like a selfie camera), with its state and any error.
+/// `children` are drawn over the picture, in a box of the preview's size.
+#[component]
+pub fn CameraView(camera: CameraControl, #[prop(optional)] children: Option<Children>) -> impl IntoView {
+    let CameraControl {
+        state,
+        video,
+        frame_size,
+        ..
+    } = camera.clone();
+    let retry = move |_| camera.start();
     view! {
         <div class="camera" data-state=move || match state.get() {
             CameraState::Starting => "starting",
             CameraState::Live => "live",
+            CameraState::Off => "off",
             CameraState::Failed(_) => "failed",
         }>
             <div class="camera-frame">
                 <video
-                    node_ref=video_ref
+                    node_ref=video
                     class="camera-video"
                     aria-label="Camera preview"
                     autoplay=true
@@ -126,28 +173,47 @@ pub fn Camera(
                     data-width=move || frame_size.get().map(|(w, _)| w)
                     data-height=move || frame_size.get().map(|(_, h)| h)
                 ></video>
-                <Show when=move || state.get() == CameraState::Starting>
-                    <p class="camera-overlay">"Starting the camera…"</p>
-                </Show>
+                {children.map(|overlay| overlay())}
+                {move || match state.get() {
+                    CameraState::Starting => Some(view! { <p class="camera-overlay">"Starting the camera…"</p> }),
+                    CameraState::Off => Some(view! { <p class="camera-overlay">"Camera off"</p> }),
+                    _ => None,
+                }}
             </div>
             {move || match state.get() {
-                CameraState::Failed(error) => view! {
+                CameraState::Failed(error) => Some(view! {
                     <div class="camera-error" role="alert">
                         <p>{error.message()}</p>
-                        <button type="button" class="button" on:click=move |_| retry.run(())>"Retry"</button>
+                        <button type="button" class="button" on:click=retry.clone()>"Retry"</button>
                     </div>
-                }.into_any(),
-                _ => ().into_any(),
+                }),
+                _ => None,
             }}
-            <button
-                type="button"
-                class="button primary capture"
-                on:click=capture
-                disabled=move || !live() || busy.get()
-                aria-busy=move || busy.get().to_string()
-            >
-                {move || if busy.get() { "Working…".to_string() } else { capture_label.clone() }}
-            </button>
         </div>
+    }
+}
+
+/// A camera preview that starts by itself, e.g. to check the camera works before registering.
+#[component]
+pub fn CameraPreview() -> impl IntoView {
+    let camera = CameraControl::new();
+    let starter = camera.clone();
+    // Effects run in the browser only, once the page is hydrated.
+    Effect::new(move || starter.start());
+    view! { <CameraView camera /> }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scaled_size;
+
+    #[test]
+    fn frames_are_scaled_down_to_the_longest_side_only() {
+        assert_eq!(scaled_size(640, 480, 480), (480, 360));
+        assert_eq!(scaled_size(480, 640, 480), (360, 480));
+        assert_eq!(scaled_size(1280, 720, 480), (480, 270));
+        assert_eq!(scaled_size(360, 288, 480), (360, 288));
+        assert_eq!(scaled_size(4000, 1, 480), (480, 1));
+        assert_eq!(scaled_size(0, 0, 480), (0, 0));
     }
 }

@@ -1,3 +1,4 @@
 //! Small UI pieces shared by the pages.
 
+pub mod live_check;
 pub mod toast;

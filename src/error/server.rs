@@ -25,6 +25,9 @@ pub enum AppError {
     Unprocessable { code: &'static str, message: String },
     #[error("{0}")]
     Unauthorized(String),
+    /// A face check that identified nobody, or nobody with confidence (own code each).
+    #[error("{message}")]
+    NotIdentified { code: &'static str, message: String },
     #[error("{0}")]
     Forbidden(String),
     /// A unique value is taken (email already registered, username taken).
@@ -49,7 +52,7 @@ impl AppError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized(_) | Self::NotIdentified { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -63,7 +66,8 @@ impl AppError {
         match self {
             Self::BadRequest { code, .. }
             | Self::Unprocessable { code, .. }
-            | Self::Conflict { code, .. } => code,
+            | Self::Conflict { code, .. }
+            | Self::NotIdentified { code, .. } => code,
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::Unauthorized(_) => "unauthorized",
@@ -157,6 +161,24 @@ impl From<crate::face::FaceError> for AppError {
                 FaceError::Internal(cause) => Self::Internal(format!("face engine: {cause}")),
                 other => Self::Internal(format!("face engine: {other:?}")),
             },
+        }
+    }
+}
+
+impl From<crate::live::ssr::LiveFailure> for AppError {
+    fn from(failure: crate::live::ssr::LiveFailure) -> Self {
+        Self::Unprocessable {
+            code: failure.code(),
+            message: failure.to_string(),
+        }
+    }
+}
+
+impl From<crate::live::ssr::AttemptError> for AppError {
+    fn from(error: crate::live::ssr::AttemptError) -> Self {
+        match error {
+            crate::live::ssr::AttemptError::Live(failure) => failure.into(),
+            crate::live::ssr::AttemptError::Face(face) => face.into(),
         }
     }
 }

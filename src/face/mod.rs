@@ -16,6 +16,7 @@ mod error;
 mod frame;
 pub mod matching;
 mod models;
+mod observe;
 mod pipeline;
 mod pool;
 mod pose;
@@ -34,6 +35,7 @@ pub use error::{FaceError, FaceErrorKind};
 pub use frame::Frame;
 pub use matching::{EncodingIndex, Match};
 pub use models::{CNN_DETECTOR, Detector, MODEL_FILES, ModelError, Models};
+pub use observe::FaceObservation;
 pub use pipeline::{FaceAnalysis, FacePipeline};
 pub use pose::{HeadPose, estimate_pose};
 pub use quality::QualityReport;
@@ -87,7 +89,20 @@ impl FaceEngine {
     /// Decodes, detects, checks and encodes one picture on a face worker. Returns
     /// [`FaceError::Busy`] at once when every worker is busy and the queue is full.
     pub async fn analyze(&self, image: ImageInput) -> Result<FaceAnalysis, FaceError> {
-        match self.inner.pool.run(move |pipeline| pipeline.analyze(image)).await {
+        self.run(move |pipeline| pipeline.analyze(image)).await
+    }
+
+    /// Observes one live frame (box, landmarks, guidance; the encoding only when asked) on a
+    /// face worker. Same queueing as [`FaceEngine::analyze`].
+    pub async fn observe(&self, image: ImageInput, want_encoding: bool) -> Result<FaceObservation, FaceError> {
+        self.run(move |pipeline| pipeline.observe(image, want_encoding)).await
+    }
+
+    async fn run<R: Send + 'static>(
+        &self,
+        job: impl FnOnce(&mut FacePipeline) -> Result<R, FaceError> + Send + 'static,
+    ) -> Result<R, FaceError> {
+        match self.inner.pool.run(job).await {
             Ok(result) => result,
             Err(PoolError::Busy) => Err(FaceError::Busy),
             Err(PoolError::Panicked(message)) => {

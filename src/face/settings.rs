@@ -7,6 +7,8 @@ use clap::ArgAction;
 /// The defaults, shared by the clap attributes and [`FaceSettings::default`].
 pub mod defaults {
     pub const MATCH_THRESHOLD: f64 = 0.6;
+    /// docs/live.md, "A safer login decision".
+    pub const MATCH_MARGIN: f64 = 0.05;
     pub const FACE_WORKERS: usize = 0;
     pub const FACE_QUEUE: usize = 8;
     /// 6 MiB: its base64 (8 MiB) still fits the default request-body limit.
@@ -40,6 +42,11 @@ pub struct FaceSettings {
     /// 0.6 is dlib's operating point; lower is stricter (fewer false accepts, more retries).
     #[arg(long, env = "FACEGATE_MATCH_THRESHOLD", default_value_t = defaults::MATCH_THRESHOLD)]
     pub match_threshold: f64,
+
+    /// A login is accepted only when every other enrolled person is farther than the best match
+    /// by at least this much; closer calls are refused as ambiguous.
+    #[arg(long, env = "FACEGATE_MATCH_MARGIN", default_value_t = defaults::MATCH_MARGIN)]
+    pub match_margin: f64,
 
     /// Face worker threads, each with its own copy of dlib's models (~120 MB). 0 = one per CPU core.
     #[arg(long, env = "FACEGATE_FACE_WORKERS", default_value_t = defaults::FACE_WORKERS)]
@@ -106,6 +113,7 @@ impl Default for FaceSettings {
     fn default() -> Self {
         Self {
             match_threshold: defaults::MATCH_THRESHOLD,
+            match_margin: defaults::MATCH_MARGIN,
             face_workers: defaults::FACE_WORKERS,
             face_queue: defaults::FACE_QUEUE,
             max_image_bytes: defaults::MAX_IMAGE_BYTES,

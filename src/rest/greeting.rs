@@ -38,7 +38,7 @@ pub async fn greeting(
         return Err(AppError::Forbidden("You can only see your own greeting.".into()));
     }
     Ok(Json(Greeting {
-        message: format!("Welcome back, {}!", user.username),
+        message: crate::accounts::ssr::greeting(&user),
         username: user.username,
         user_id: user.user_id,
         previous_login_at: user.previous_login_at,

@@ -4,21 +4,18 @@ use axum::{
     http::{HeaderMap, header::SET_COOKIE},
     response::{AppendHeaders, IntoResponse},
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::ApiJson;
+use super::{
+    ApiJson,
+    face_proof::{Face, FaceEvidence},
+};
 use crate::{
     accounts::ssr::{self as accounts, cookies_secure, session_cookie},
     error::AppError,
-    face::ImageInput,
+    live::Purpose,
     state::AppState,
 };
-
-#[derive(Deserialize)]
-pub struct LoginRequest {
-    /// Base64 or a `data:` URL of a JPEG/PNG/WebP picture.
-    image: String,
-}
 
 #[derive(Serialize)]
 pub struct LoginResponse {
@@ -27,19 +24,24 @@ pub struct LoginResponse {
     user_id: String,
 }
 
+/// `POST /api/login` with `{proof}`, `{nonce, frames}` or (if allowed) `{image}`.
 pub async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
-    ApiJson(request): ApiJson<LoginRequest>,
+    ApiJson(evidence): ApiJson<FaceEvidence>,
 ) -> Result<impl IntoResponse, AppError> {
-    let (user, token) = accounts::login(&state, ImageInput::Text(request.image)).await?;
+    let (user, token) = match evidence.into_face(&state, Purpose::Login).await? {
+        Face::Proof(proof) => accounts::login_with_proof(&state, &proof).await?,
+        Face::Checked(check) => accounts::login_with_check(&state, &check.encodings).await?,
+        Face::SingleImage(image) => accounts::login_single_image(&state, image).await?,
+    };
     let cookie = session_cookie(
         &token,
         state.config.session_ttl(),
         cookies_secure(&state, &headers),
     );
     let body = LoginResponse {
-        message: format!("Welcome back, {}!", user.username),
+        message: accounts::greeting(&user),
         username: user.username,
         user_id: user.user_id,
     };

@@ -1,11 +1,15 @@
 //! The JSON REST API, compatible with the original Flask/React face-login system:
 //! `POST /api/register`, `POST /api/login`, `GET /api/greeting`, plus `POST /api/logout` and
-//! `DELETE /api/account`.
+//! `DELETE /api/account`; the live face check: `GET /api/live` (WebSocket) and
+//! `POST /api/liveness` (a challenge for uploaded clips).
 //! The original's root paths (`POST /register`, `POST /login`, `GET /greeting`) are aliases.
 //! Errors are `{error, message}` with the matching HTTP status (see `AppError`).
 
 mod account;
+mod face_proof;
 mod greeting;
+mod live_socket;
+mod liveness;
 mod login;
 mod logout;
 mod register;
@@ -22,6 +26,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/register", post(register::register))
         .route("/api/login", post(login::login))
+        .route("/api/liveness", post(liveness::start))
+        .route(crate::live::LIVE_PATH, get(live_socket::live_socket))
         .route("/api/greeting", get(greeting::greeting))
         .route("/api/logout", post(logout::logout))
         .route("/api/account", delete(account::delete_account))

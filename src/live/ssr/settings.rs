@@ -1,0 +1,105 @@
+//! Settings of the live check, flattened into [`crate::config::Config`]: each is a flag, a
+//! `FACEGATE_*` variable and a key of the `[facegate]` table of Leptos.toml.
+
+use std::time::Duration;
+
+use clap::builder::TypedValueParser;
+
+use crate::live::Step;
+
+pub mod defaults {
+    pub const STEPS: &str = "turn_left,turn_right,open_mouth,blink";
+    pub const STEP_COUNT: usize = 2;
+    pub const NONCE_TTL_SECS: u64 = 20;
+    pub const MAX_SESSIONS: usize = 16;
+    pub const MAX_FRAMES: usize = 300;
+}
+
+fn parse_step(value: &str) -> Result<Step, String> {
+    Step::from_code(value).ok_or_else(|| {
+        format!("unknown challenge step `{value}`; use turn_left, turn_right, open_mouth or blink")
+    })
+}
+
+#[derive(clap::Args, Debug, Clone, PartialEq)]
+pub struct LiveSettings {
+    /// Challenge steps to draw from, comma-separated: turn_left, turn_right, open_mouth, blink.
+    #[arg(long, env = "FACEGATE_LIVENESS_STEPS", default_value = defaults::STEPS,
+          value_delimiter = ',', value_parser = parse_step)]
+    pub liveness_steps: Vec<Step>,
+
+    /// Steps per challenge, drawn at random (no step twice in a row).
+    #[arg(long, env = "FACEGATE_LIVENESS_STEP_COUNT", default_value_t = defaults::STEP_COUNT,
+          value_parser = clap::value_parser!(u64).range(1..=6).map(|n| n as usize))]
+    pub liveness_step_count: usize,
+
+    /// Seconds a challenge nonce lives: the time limit of one live check.
+    #[arg(long, env = "FACEGATE_LIVENESS_NONCE_TTL_SECS", default_value_t = defaults::NONCE_TTL_SECS,
+          value_parser = clap::value_parser!(u64).range(5..=600))]
+    pub liveness_nonce_ttl_secs: u64,
+
+    /// FOR TESTS AND RECORDED VIDEO ONLY: always ask these steps, in this order. It makes the
+    /// challenge predictable, so a recording can pass; a warning is logged at start-up.
+    #[arg(long, env = "FACEGATE_LIVENESS_CHALLENGE", value_delimiter = ',', value_parser = parse_step)]
+    pub liveness_challenge: Option<Vec<Step>>,
+
+    /// Live sessions (open camera sockets) served at once; the next is told "busy".
+    #[arg(long, env = "FACEGATE_LIVE_MAX_SESSIONS", default_value_t = defaults::MAX_SESSIONS,
+          value_parser = clap::value_parser!(u64).range(1..).map(|n| n as usize))]
+    pub live_max_sessions: usize,
+
+    /// Most frames one live check may send (socket or upload).
+    #[arg(long, env = "FACEGATE_LIVE_MAX_FRAMES", default_value_t = defaults::MAX_FRAMES,
+          value_parser = clap::value_parser!(u64).range(10..).map(|n| n as usize))]
+    pub live_max_frames: usize,
+
+    /// Accept the old single-picture `{image}` form of /api/register and /api/login, with no
+    /// liveness check. A photo then signs its owner in: only for trusted kiosks and old clients.
+    #[arg(long, env = "FACEGATE_ALLOW_SINGLE_IMAGE", default_value_t = false, action = clap::ArgAction::Set)]
+    pub allow_single_image: bool,
+}
+
+impl Default for LiveSettings {
+    fn default() -> Self {
+        Self {
+            liveness_steps: Step::ALL.to_vec(),
+            liveness_step_count: defaults::STEP_COUNT,
+            liveness_nonce_ttl_secs: defaults::NONCE_TTL_SECS,
+            liveness_challenge: None,
+            live_max_sessions: defaults::MAX_SESSIONS,
+            live_max_frames: defaults::MAX_FRAMES,
+            allow_single_image: false,
+        }
+    }
+}
+
+impl LiveSettings {
+    pub fn nonce_ttl(&self) -> Duration {
+        Duration::from_secs(self.liveness_nonce_ttl_secs)
+    }
+
+    /// Start-up checks and warnings; an `Err` is a message for the operator.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.liveness_steps.is_empty() {
+            return Err("FACEGATE_LIVENESS_STEPS must name at least one step".into());
+        }
+        if self.liveness_step_count > 1 && self.liveness_steps.len() < 2 {
+            return Err("FACEGATE_LIVENESS_STEPS needs two different steps when FACEGATE_LIVENESS_STEP_COUNT > 1 (no step is asked twice in a row)".into());
+        }
+        if let Some(fixed) = &self.liveness_challenge {
+            if fixed.is_empty() {
+                return Err("FACEGATE_LIVENESS_CHALLENGE is set but names no step".into());
+            }
+            tracing::warn!(
+                challenge = ?fixed,
+                "FACEGATE_LIVENESS_CHALLENGE pins the liveness challenge: a recording of these steps passes. Use it only for tests and recorded video"
+            );
+        }
+        if self.allow_single_image {
+            tracing::warn!(
+                "FACEGATE_ALLOW_SINGLE_IMAGE is on: /api/register and /api/login accept one still picture with no liveness check, so a photo can sign its owner in"
+            );
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,359 @@
+//! What live checks remember between requests, in memory: issued challenges (single-use nonces),
+//! proofs of passed checks waiting to be redeemed, and fingerprints of frames that already passed
+//! a check (replays). Nothing here touches the database: these are hot paths, and the entries
+//! live seconds to an hour. One consequence: a nonce or proof is redeemable only on the instance
+//! that issued it (docs/live.md, "Several instances").
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use rand::{Rng, RngCore, seq::SliceRandom};
+use sha2::{Digest, Sha256};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::LiveFailure;
+use super::settings::LiveSettings;
+use crate::face::Encoding;
+use crate::live::{Purpose, Step};
+
+/// How long a proof of a passed check may wait to be redeemed.
+pub const PROOF_TTL: Duration = Duration::from_secs(120);
+/// How long fingerprints of accepted frames are kept to refuse replays.
+pub const REPLAY_MEMORY: Duration = Duration::from_secs(3600);
+/// Fingerprints kept at most (32 bytes each: 64 MB at most).
+const REPLAY_CAPACITY: usize = 2_000_000;
+/// Outstanding nonces at most; beyond that new checks are refused as busy.
+const NONCE_CAPACITY: usize = 100_000;
+
+/// An issued challenge.
+#[derive(Debug, Clone)]
+pub struct IssuedChallenge {
+    pub nonce: String,
+    pub purpose: Purpose,
+    pub steps: Vec<Step>,
+    pub issued_at: Instant,
+    pub expires_at: Instant,
+}
+
+impl IssuedChallenge {
+    pub fn expires_in(&self) -> Duration {
+        self.expires_at.saturating_duration_since(Instant::now())
+    }
+}
+
+struct NonceEntry {
+    challenge: IssuedChallenge,
+    used: bool,
+}
+
+/// A passed check's result: the sampled encodings, and the frames' fingerprints.
+#[derive(Debug, Clone)]
+pub struct PassedCheck {
+    pub purpose: Purpose,
+    pub encodings: Vec<Encoding>,
+}
+
+struct ProofEntry {
+    check: PassedCheck,
+    expires_at: Instant,
+}
+
+/// A frame's fingerprint: SHA-256 of the bytes as sent.
+pub type FrameFingerprint = [u8; 32];
+
+pub fn fingerprint(bytes: &[u8]) -> FrameFingerprint {
+    Sha256::digest(bytes).into()
+}
+
+#[derive(Default)]
+struct ReplayMemory {
+    seen: HashSet<FrameFingerprint>,
+    order: VecDeque<(Instant, FrameFingerprint)>,
+}
+
+impl ReplayMemory {
+    fn forget_old(&mut self, now: Instant) {
+        while let Some((at, print)) = self.order.front() {
+            if now.duration_since(*at) < REPLAY_MEMORY && self.order.len() <= REPLAY_CAPACITY {
+                break;
+            }
+            self.seen.remove(print);
+            self.order.pop_front();
+        }
+    }
+}
+
+/// Shared by every request; cheap to clone.
+#[derive(Clone)]
+pub struct LiveStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    settings: LiveSettings,
+    nonces: Mutex<HashMap<String, NonceEntry>>,
+    proofs: Mutex<HashMap<String, ProofEntry>>,
+    replays: Mutex<ReplayMemory>,
+    sessions: Arc<Semaphore>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // The maps hold plain data; a panic elsewhere cannot leave them inconsistent.
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn random_token() -> String {
+    let mut bytes = [0u8; 24];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+impl LiveStore {
+    pub fn new(settings: LiveSettings) -> Self {
+        let sessions = Arc::new(Semaphore::new(settings.live_max_sessions));
+        Self {
+            inner: Arc::new(Inner {
+                settings,
+                nonces: Mutex::default(),
+                proofs: Mutex::default(),
+                replays: Mutex::default(),
+                sessions,
+            }),
+        }
+    }
+
+    pub fn settings(&self) -> &LiveSettings {
+        &self.inner.settings
+    }
+
+    /// A place for one live session, or `None` when all are taken.
+    pub fn try_open_session(&self) -> Option<OwnedSemaphorePermit> {
+        Arc::clone(&self.inner.sessions).try_acquire_owned().ok()
+    }
+
+    /// Draws a challenge (or takes the pinned one) under a fresh nonce. `None` when too many are
+    /// outstanding (a flood of requests), which callers answer as busy.
+    pub fn issue(&self, purpose: Purpose) -> Option<IssuedChallenge> {
+        let now = Instant::now();
+        let challenge = IssuedChallenge {
+            nonce: random_token(),
+            purpose,
+            steps: self.draw_steps(),
+            issued_at: now,
+            expires_at: now + self.inner.settings.nonce_ttl(),
+        };
+        let mut nonces = lock(&self.inner.nonces);
+        if nonces.len() >= NONCE_CAPACITY / 2 {
+            // Used entries are kept until they expire, to answer "used" rather than "unknown".
+            nonces.retain(|_, entry| entry.challenge.expires_at > now);
+        }
+        if nonces.len() >= NONCE_CAPACITY {
+            return None;
+        }
+        nonces.insert(
+            challenge.nonce.clone(),
+            NonceEntry {
+                challenge: challenge.clone(),
+                used: false,
+            },
+        );
+        Some(challenge)
+    }
+
+    /// Takes a nonce for one attempt: it is used from now on, whatever the attempt's outcome.
+    pub fn redeem_nonce(&self, nonce: &str, purpose: Purpose) -> Result<IssuedChallenge, LiveFailure> {
+        let mut nonces = lock(&self.inner.nonces);
+        let entry = nonces.get_mut(nonce).ok_or(LiveFailure::UnknownNonce)?;
+        if entry.used {
+            return Err(LiveFailure::NonceUsed);
+        }
+        entry.used = true;
+        if entry.challenge.expires_at <= Instant::now() {
+            return Err(LiveFailure::NonceExpired);
+        }
+        if entry.challenge.purpose != purpose {
+            return Err(LiveFailure::WrongPurpose(entry.challenge.purpose.code()));
+        }
+        Ok(entry.challenge.clone())
+    }
+
+    fn draw_steps(&self) -> Vec<Step> {
+        let settings = &self.inner.settings;
+        if let Some(fixed) = &settings.liveness_challenge {
+            return fixed.clone();
+        }
+        let mut rng = rand::thread_rng();
+        let mut steps: Vec<Step> = Vec::with_capacity(settings.liveness_step_count);
+        while steps.len() < settings.liveness_step_count {
+            let choices: Vec<Step> = settings
+                .liveness_steps
+                .iter()
+                .copied()
+                .filter(|s| steps.last() != Some(s))
+                .collect();
+            match choices.choose(&mut rng) {
+                Some(&step) => steps.push(step),
+                None => break, // validated at start-up: never with two or more steps
+            }
+        }
+        if steps.is_empty() {
+            steps.push(Step::ALL[rng.gen_range(0..Step::ALL.len())]);
+        }
+        steps
+    }
+
+    /// Was any of these frames part of a check that already passed?
+    pub fn is_replay(&self, print: &FrameFingerprint) -> bool {
+        lock(&self.inner.replays).seen.contains(print)
+    }
+
+    /// Remembers a passed check's frames, so that replaying them fails.
+    pub fn remember_passed_frames(&self, prints: &[FrameFingerprint]) {
+        let now = Instant::now();
+        let mut replays = lock(&self.inner.replays);
+        for print in prints {
+            if replays.seen.insert(*print) {
+                replays.order.push_back((now, *print));
+            }
+        }
+        replays.forget_old(now);
+    }
+
+    /// Keeps a passed check until it is redeemed; returns its single-use proof token.
+    pub fn mint_proof(&self, check: PassedCheck) -> String {
+        let now = Instant::now();
+        let proof = random_token();
+        let mut proofs = lock(&self.inner.proofs);
+        proofs.retain(|_, entry| entry.expires_at > now);
+        proofs.insert(
+            proof.clone(),
+            ProofEntry {
+                check,
+                expires_at: now + PROOF_TTL,
+            },
+        );
+        proof
+    }
+
+    /// Takes a proof (single use). Put it back with [`LiveStore::restore_proof`] when the
+    /// request failed for a reason the person can fix without a new check (a taken username).
+    pub fn take_proof(&self, proof: &str, purpose: Purpose) -> Result<PassedCheck, LiveFailure> {
+        let mut proofs = lock(&self.inner.proofs);
+        let entry = proofs.remove(proof).ok_or(LiveFailure::UnknownNonce)?;
+        if entry.expires_at <= Instant::now() {
+            return Err(LiveFailure::NonceExpired);
+        }
+        if entry.check.purpose != purpose {
+            let wanted = entry.check.purpose.code();
+            proofs.insert(proof.to_string(), entry);
+            return Err(LiveFailure::WrongPurpose(wanted));
+        }
+        Ok(entry.check)
+    }
+
+    pub fn restore_proof(&self, proof: &str, check: PassedCheck) {
+        lock(&self.inner.proofs).insert(
+            proof.to_string(),
+            ProofEntry {
+                check,
+                expires_at: Instant::now() + PROOF_TTL,
+            },
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store(settings: LiveSettings) -> LiveStore {
+        LiveStore::new(settings)
+    }
+
+    #[test]
+    fn challenges_are_random_without_repeats_and_single_use() {
+        let store = store(LiveSettings::default());
+        let mut distinct = HashSet::new();
+        for _ in 0..200 {
+            let challenge = store.issue(Purpose::Login).expect("issued");
+            assert_eq!(challenge.steps.len(), 2);
+            assert_ne!(challenge.steps[0], challenge.steps[1]);
+            distinct.insert(challenge.steps.clone());
+        }
+        // 4 steps, 2 in a row, no repeat: 12 sequences; 200 draws find nearly all.
+        assert!(distinct.len() >= 10, "{distinct:?}");
+
+        let challenge = store.issue(Purpose::Login).expect("issued");
+        assert!(store.redeem_nonce(&challenge.nonce, Purpose::Login).is_ok());
+        assert_eq!(
+            store.redeem_nonce(&challenge.nonce, Purpose::Login).err(),
+            Some(LiveFailure::NonceUsed)
+        );
+        assert_eq!(
+            store.redeem_nonce("made-up", Purpose::Login).err(),
+            Some(LiveFailure::UnknownNonce)
+        );
+        let other = store.issue(Purpose::Register).expect("issued");
+        assert_eq!(
+            store.redeem_nonce(&other.nonce, Purpose::Login).err(),
+            Some(LiveFailure::WrongPurpose("register"))
+        );
+    }
+
+    #[test]
+    fn a_pinned_challenge_is_always_asked() {
+        let settings = LiveSettings {
+            liveness_challenge: Some(vec![Step::Blink, Step::TurnRight, Step::Blink]),
+            ..LiveSettings::default()
+        };
+        let store = store(settings);
+        for _ in 0..5 {
+            assert_eq!(
+                store.issue(Purpose::Login).expect("issued").steps,
+                vec![Step::Blink, Step::TurnRight, Step::Blink]
+            );
+        }
+    }
+
+    #[test]
+    fn proofs_are_single_use_and_bound_to_a_purpose() {
+        let store = store(LiveSettings::default());
+        let check = PassedCheck {
+            purpose: Purpose::Register,
+            encodings: vec![],
+        };
+        let proof = store.mint_proof(check.clone());
+        assert_eq!(
+            store.take_proof(&proof, Purpose::Login).err(),
+            Some(LiveFailure::WrongPurpose("register"))
+        );
+        let taken = store.take_proof(&proof, Purpose::Register).expect("proof");
+        assert!(store.take_proof(&proof, Purpose::Register).is_err());
+        store.restore_proof(&proof, taken);
+        assert!(store.take_proof(&proof, Purpose::Register).is_ok());
+    }
+
+    #[test]
+    fn passed_frames_are_remembered() {
+        let store = store(LiveSettings::default());
+        let (a, b) = (fingerprint(b"frame a"), fingerprint(b"frame b"));
+        store.remember_passed_frames(&[a]);
+        assert!(store.is_replay(&a));
+        assert!(!store.is_replay(&b));
+    }
+
+    #[test]
+    fn sessions_are_capped() {
+        let store = store(LiveSettings {
+            live_max_sessions: 2,
+            ..LiveSettings::default()
+        });
+        let first = store.try_open_session().expect("one");
+        let _second = store.try_open_session().expect("two");
+        assert!(store.try_open_session().is_none());
+        drop(first);
+        assert!(store.try_open_session().is_some());
+    }
+}

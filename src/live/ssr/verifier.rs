@@ -1,0 +1,476 @@
+//! The liveness verdict for one attempt, frame by frame. Pure logic over [`FaceObservation`]s:
+//! no I/O, no clocks (capture times come with the frames), so every rule is unit-tested and the
+//! same code judges live sockets, uploaded clips and the measurements in docs/live.md.
+//!
+//! An attempt goes through three phases:
+//! 1. **framing** — a few consecutive frontal, well-lit frames set the person's own baseline
+//!    (eye and mouth ratios, yaw) and the reference landmarks;
+//! 2. **steps** — each challenge step in order, detected as a signal that crosses a threshold and
+//!    comes back (see [`StepTracker`]);
+//! 3. **confirm** — one more frontal frame whose encoding agrees with the others.
+//!
+//! All along, encodings sampled every few hundred milliseconds must stay within
+//! `same_person_max` of the first (a swap of people fails), capture times must increase, and at
+//! the end the landmarks must have moved non-rigidly above a floor (a photo moved as a whole
+//! fails). docs/live.md has the measurements behind every default in [`Tuning`].
+
+use super::signals::{FaceSignals, non_rigid_residual};
+use crate::face::{Encoding, FaceError, FaceObservation};
+use crate::live::{FaceBox, Hint, Progress, Step};
+
+/// Thresholds of the liveness check; the defaults are measured (docs/live.md).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tuning {
+    /// Consecutive good frontal frames that complete the framing phase.
+    pub framing_frames: usize,
+    /// Largest |yaw| (see [`FaceSignals::yaw`]) that counts as facing the camera.
+    pub frontal_yaw: f64,
+    /// Smallest distance between the outer eye corners, in frame pixels, for a frame to count:
+    /// landmarks on smaller faces jitter as much as the movements being measured.
+    pub min_eye_span: f64,
+    /// A head turn: yaw goes this far beyond the baseline in the asked direction…
+    pub turn_out: f64,
+    /// …and comes back within this of the baseline.
+    pub turn_back: f64,
+    /// A blink: the eye ratio falls below this fraction of the baseline…
+    pub blink_closed: f64,
+    /// …and recovers above this fraction.
+    pub blink_open: f64,
+    /// An open mouth: the mouth ratio rises this much above the baseline…
+    pub mouth_open: f64,
+    /// …and falls back below baseline + this.
+    pub mouth_closed: f64,
+    /// Largest distance between the first sampled encoding and any later one.
+    pub same_person_max: f32,
+    /// Milliseconds between sampled encodings.
+    pub sample_every_ms: f64,
+    /// Encodings an attempt needs (enrolment keeps up to `max_samples`).
+    pub min_samples: usize,
+    pub max_samples: usize,
+    /// The 90th percentile of the non-rigid landmark residual must reach this (eye spans).
+    pub non_rigid_floor: f64,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Self {
+            framing_frames: 3,
+            frontal_yaw: 0.3,
+            min_eye_span: 48.0,
+            turn_out: 0.15,
+            turn_back: 0.08,
+            blink_closed: 0.7,
+            blink_open: 0.85,
+            mouth_open: 0.15,
+            mouth_closed: 0.07,
+            same_person_max: 0.5,
+            sample_every_ms: 400.0,
+            min_samples: 3,
+            max_samples: 8,
+            non_rigid_floor: 0.02,
+        }
+    }
+}
+
+/// Why an attempt was refused. Each has a stable code and a sentence a person can act on.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LiveFailure {
+    #[error("Time is up for this check. Press Try again and follow the hints as they appear.")]
+    NonceExpired,
+    #[error("This challenge was already used. Start a new check.")]
+    NonceUsed,
+    #[error("Unknown challenge. Start a new check (POST /api/liveness) and send its nonce.")]
+    UnknownNonce,
+    #[error("The challenge was not completed. Press Try again and follow each hint.")]
+    NotCompleted,
+    #[error("The movements were not done in the order asked. Press Try again and follow the hints one at a time.")]
+    WrongOrder,
+    #[error(
+        "We could not see a live face move. A photo or a screen cannot be used: look at the camera yourself and follow the hints."
+    )]
+    NoLiveMotion,
+    #[error("The face changed during the check; only one person may take part. Press Try again.")]
+    FaceChanged,
+    #[error("These frames were already used in an earlier check. Press Try again.")]
+    Replayed,
+    #[error("The frames' capture times are not plausible: they must increase and fit in the time since the challenge was issued.")]
+    BadTimestamps,
+    #[error("Too many frames for one check (at most {max}).")]
+    TooManyFrames { max: usize },
+    #[error("This check was made for another purpose ({0}). Start a new check for this one.")]
+    WrongPurpose(&'static str),
+}
+
+impl LiveFailure {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NonceExpired => "nonce_expired",
+            Self::NonceUsed => "nonce_used",
+            Self::UnknownNonce => "unknown_nonce",
+            Self::NotCompleted => "challenge_not_completed",
+            Self::WrongOrder => "wrong_order",
+            Self::NoLiveMotion => "no_live_motion",
+            Self::FaceChanged => "face_changed",
+            Self::Replayed => "replayed",
+            Self::BadTimestamps => "bad_timestamps",
+            Self::TooManyFrames { .. } => "too_many_frames",
+            Self::WrongPurpose(_) => "wrong_purpose",
+        }
+    }
+}
+
+/// The answer to one frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrameReply {
+    pub face: Option<FaceBox>,
+    pub hint: Hint,
+    pub progress: Progress,
+    /// Every check has passed: the attempt is done.
+    pub passed: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Framing,
+    Steps,
+    Confirm,
+    Passed,
+}
+
+/// Follows one step's signal: armed when it crosses the "out" threshold, complete when it
+/// comes back. The hysteresis keeps landmark jitter around one threshold from counting.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct StepTracker {
+    step: Step,
+    out: bool,
+}
+
+impl StepTracker {
+    fn new(step: Step) -> Self {
+        Self { step, out: false }
+    }
+
+    /// Feeds one frame; true when the movement has just been completed.
+    fn update(&mut self, now: &FaceSignals, base: &FaceSignals, tuning: &Tuning) -> bool {
+        let turn = now.yaw - base.yaw;
+        let (crossed, back) = match self.step {
+            Step::TurnLeft => (turn > tuning.turn_out, turn.abs() < tuning.turn_back),
+            Step::TurnRight => (turn < -tuning.turn_out, turn.abs() < tuning.turn_back),
+            Step::OpenMouth => {
+                let opening = now.mouth - base.mouth;
+                (opening > tuning.mouth_open, opening < tuning.mouth_closed)
+            }
+            Step::Blink => {
+                // Eyes look narrower on a turned head: only frontal frames count.
+                if turn.abs() > tuning.frontal_yaw || base.eyes <= 0.0 {
+                    return false;
+                }
+                let ratio = now.eyes / base.eyes;
+                (ratio < tuning.blink_closed, ratio > tuning.blink_open)
+            }
+        };
+        if !self.out {
+            self.out = crossed;
+            false
+        } else if back {
+            self.out = false;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// One attempt's state. Feed frames in capture order with [`Verifier::on_frame`].
+#[derive(Debug, Clone)]
+pub struct Verifier {
+    steps: Vec<Step>,
+    tuning: Tuning,
+    phase: Phase,
+    framing: Vec<FaceSignals>,
+    baseline: Option<FaceSignals>,
+    reference: Option<Vec<(f64, f64)>>,
+    current: usize,
+    tracker: Option<StepTracker>,
+    /// Every challenge step followed regardless of order, to tell "wrong order" from "not done".
+    any_order: Vec<StepTracker>,
+    seen_in_any_order: Vec<Step>,
+    residuals: Vec<f64>,
+    samples: Vec<(f64, Encoding)>,
+    last_t: Option<f64>,
+    first_t: Option<f64>,
+    /// Time of the frame that completed the last step; the confirming sample must be later.
+    steps_done_at: Option<f64>,
+}
+
+impl Verifier {
+    pub fn new(steps: Vec<Step>, tuning: Tuning) -> Self {
+        let any_order = steps.iter().map(|&s| StepTracker::new(s)).collect();
+        Self {
+            steps,
+            tuning,
+            phase: Phase::Framing,
+            framing: Vec::new(),
+            baseline: None,
+            reference: None,
+            current: 0,
+            tracker: None,
+            any_order,
+            seen_in_any_order: Vec::new(),
+            residuals: Vec::new(),
+            samples: Vec::new(),
+            last_t: None,
+            first_t: None,
+            steps_done_at: None,
+        }
+    }
+
+    pub fn steps(&self) -> &[Step] {
+        &self.steps
+    }
+
+    /// Should the frame captured at `t_ms` be encoded? (Decided before it is analysed: the
+    /// encoder is the costly part.)
+    pub fn wants_encoding(&self, t_ms: f64) -> bool {
+        if self.samples.len() >= self.tuning.max_samples && self.phase != Phase::Confirm {
+            return false;
+        }
+        match (self.phase, self.samples.last()) {
+            (Phase::Passed, _) => false,
+            (Phase::Confirm, _) | (_, None) => true,
+            (_, Some((last, _))) => t_ms - last >= self.tuning.sample_every_ms,
+        }
+    }
+
+    /// Capture-time span of the frames so far, in milliseconds.
+    pub fn span_ms(&self) -> f64 {
+        match (self.first_t, self.last_t) {
+            (Some(first), Some(last)) => last - first,
+            _ => 0.0,
+        }
+    }
+
+    /// The encodings sampled so far (at different moments and poses).
+    pub fn samples(&self) -> impl Iterator<Item = &Encoding> {
+        self.samples.iter().map(|(_, e)| e)
+    }
+
+    pub fn progress(&self) -> Progress {
+        let done = match self.phase {
+            Phase::Framing => 0,
+            Phase::Steps => 1 + self.current,
+            Phase::Confirm | Phase::Passed => 1 + self.steps.len(),
+        };
+        Progress {
+            done: done as u32,
+            total: (1 + self.steps.len()) as u32,
+        }
+    }
+
+    /// The 90th percentile of the non-rigid residuals seen so far (eye spans).
+    pub fn non_rigid_motion(&self) -> f64 {
+        percentile(&self.residuals, 0.9)
+    }
+
+    /// Judges one frame. An `Err` ends the attempt.
+    pub fn on_frame(&mut self, t_ms: f64, observation: &FaceObservation) -> Result<FrameReply, LiveFailure> {
+        if !t_ms.is_finite() || self.last_t.is_some_and(|last| t_ms <= last) {
+            return Err(LiveFailure::BadTimestamps);
+        }
+        self.last_t = Some(t_ms);
+        self.first_t.get_or_insert(t_ms);
+        if self.phase == Phase::Passed {
+            return Ok(self.reply(observation, hint("checking", "Done.")));
+        }
+
+        if let Some(encoding) = &observation.encoding {
+            if let Some((_, first)) = self.samples.first()
+                && first.distance(encoding) > self.tuning.same_person_max
+            {
+                return Err(LiveFailure::FaceChanged);
+            }
+            self.samples.push((t_ms, encoding.clone()));
+        }
+
+        let (Some(points), Some(signals)) = (
+            observation.landmarks.as_deref(),
+            observation.landmarks.as_deref().and_then(FaceSignals::from_landmarks),
+        ) else {
+            self.framing.clear();
+            let issue = observation.issue.as_ref().unwrap_or(&FaceError::NoFace);
+            return Ok(self.reply(observation, issue_hint(issue)));
+        };
+        if signals.eye_span < self.tuning.min_eye_span {
+            self.framing.clear();
+            return Ok(self.reply(observation, hint("move_closer", "Move closer to the camera.")));
+        }
+        if let Some(reference) = &self.reference
+            && let Some(residual) = non_rigid_residual(reference, points)
+        {
+            self.residuals.push(residual);
+        }
+
+        let hint = match self.phase {
+            Phase::Framing => self.frame_the_face(observation, signals, points),
+            Phase::Steps => self.follow_steps(t_ms, observation, &signals),
+            Phase::Confirm => self.confirm(t_ms, observation, &signals)?,
+            Phase::Passed => hint("checking", "Done."),
+        };
+        Ok(self.reply(observation, hint))
+    }
+
+    /// The attempt ran out of frames or time: the most useful reason it did not pass.
+    pub fn incomplete(&self) -> LiveFailure {
+        let all_seen = self
+            .steps
+            .iter()
+            .all(|step| self.seen_in_any_order.contains(step));
+        if self.phase == Phase::Steps && all_seen {
+            LiveFailure::WrongOrder
+        } else if self.phase != Phase::Framing && self.non_rigid_motion() < self.tuning.non_rigid_floor {
+            LiveFailure::NoLiveMotion
+        } else {
+            LiveFailure::NotCompleted
+        }
+    }
+
+    fn frame_the_face(&mut self, observation: &FaceObservation, signals: FaceSignals, points: &[(f64, f64)]) -> Hint {
+        let frontal = signals.yaw.abs() <= self.tuning.frontal_yaw;
+        match &observation.issue {
+            Some(issue) => {
+                self.framing.clear();
+                return issue_hint(issue);
+            }
+            None if !frontal => {
+                self.framing.clear();
+                return hint("face_camera", "Look straight at the camera.");
+            }
+            None => self.framing.push(signals),
+        }
+        // The framing ends on a frame that also gave the first sampled encoding.
+        if self.framing.len() < self.tuning.framing_frames || observation.encoding.is_none() {
+            return hint("framing", "Hold still, looking at the camera…");
+        }
+        self.baseline = Some(median_signals(&self.framing));
+        self.reference = Some(points.to_vec());
+        self.phase = Phase::Steps;
+        self.tracker = self.steps.first().map(|&s| StepTracker::new(s));
+        self.step_hint()
+    }
+
+    fn follow_steps(&mut self, t_ms: f64, observation: &FaceObservation, signals: &FaceSignals) -> Hint {
+        let Some(base) = self.baseline else {
+            return hint("framing", "Hold still, looking at the camera…");
+        };
+        for tracker in &mut self.any_order {
+            if tracker.update(signals, &base, &self.tuning) && !self.seen_in_any_order.contains(&tracker.step) {
+                self.seen_in_any_order.push(tracker.step);
+            }
+        }
+        let Some(tracker) = self.tracker.as_mut() else {
+            return self.step_hint();
+        };
+        if tracker.update(signals, &base, &self.tuning) {
+            self.current += 1;
+            self.tracker = self.steps.get(self.current).map(|&s| StepTracker::new(s));
+            if self.tracker.is_none() {
+                self.phase = Phase::Confirm;
+                self.steps_done_at = Some(t_ms);
+                return hint("checking", "Well done. Look at the camera…");
+            }
+            return self.step_hint();
+        }
+        // Lighting or distance problems still deserve a word; blur and turns are expected here.
+        match &observation.issue {
+            Some(issue @ (FaceError::TooDark { .. } | FaceError::TooBright { .. } | FaceError::FaceTooSmall { .. })) => {
+                issue_hint(issue)
+            }
+            _ if tracker.out && matches!(tracker.step, Step::TurnLeft | Step::TurnRight) => {
+                hint("look_back", "Now look back at the camera.")
+            }
+            _ => self.step_hint(),
+        }
+    }
+
+    fn confirm(&mut self, t_ms: f64, observation: &FaceObservation, signals: &FaceSignals) -> Result<Hint, LiveFailure> {
+        let after_steps = self.steps_done_at.is_some_and(|done| t_ms > done);
+        let frontal = signals.yaw.abs() <= self.tuning.frontal_yaw;
+        if !(after_steps && frontal && observation.encoding.is_some()) {
+            return Ok(hint("checking", "Well done. Look at the camera…"));
+        }
+        if self.non_rigid_motion() < self.tuning.non_rigid_floor {
+            return Err(LiveFailure::NoLiveMotion);
+        }
+        if self.samples.len() < self.tuning.min_samples {
+            return Ok(hint("checking", "Well done. Look at the camera…"));
+        }
+        self.phase = Phase::Passed;
+        Ok(hint("checking", "Done."))
+    }
+
+    fn step_hint(&self) -> Hint {
+        match self.steps.get(self.current) {
+            Some(step) => hint(step.code(), step.instruction()),
+            None => hint("checking", "Well done. Look at the camera…"),
+        }
+    }
+
+    fn reply(&self, observation: &FaceObservation, hint: Hint) -> FrameReply {
+        FrameReply {
+            face: observation.face.map(|b| FaceBox {
+                left: b.left,
+                top: b.top,
+                width: b.width,
+                height: b.height,
+            }),
+            hint,
+            progress: self.progress(),
+            passed: self.phase == Phase::Passed,
+        }
+    }
+}
+
+fn hint(code: &str, message: &str) -> Hint {
+    Hint {
+        code: code.into(),
+        message: message.into(),
+    }
+}
+
+/// Guidance for what the face engine found wrong with a frame.
+fn issue_hint(issue: &FaceError) -> Hint {
+    match issue {
+        FaceError::NoFace => hint("no_face", "No face found. Look at the camera in good light."),
+        FaceError::MultipleFaces { .. } => hint("multiple_faces", "Only one person may be in the picture."),
+        FaceError::FaceTooSmall { .. } => hint("move_closer", "Move closer to the camera."),
+        FaceError::TooDark { .. } => hint("more_light", "More light, please: turn on a light or face a window."),
+        FaceError::TooBright { .. } => hint("less_light", "Too bright: move out of direct light."),
+        FaceError::TooBlurry { .. } => hint("hold_still", "Hold still."),
+        FaceError::FaceTurned { .. } => hint("face_camera", "Look straight at the camera."),
+        other => hint("bad_frame", &other.to_string()),
+    }
+}
+
+fn median_signals(frames: &[FaceSignals]) -> FaceSignals {
+    let median = |f: fn(&FaceSignals) -> f64| {
+        let values: Vec<f64> = frames.iter().map(f).collect();
+        percentile(&values, 0.5)
+    };
+    FaceSignals {
+        yaw: median(|s| s.yaw),
+        eyes: median(|s| s.eyes),
+        mouth: median(|s| s.mouth),
+        eye_span: median(|s| s.eye_span),
+    }
+}
+
+/// The `q` quantile (nearest rank) of `values`; 0 when empty.
+pub fn percentile(values: &[f64], q: f64) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}

@@ -1,0 +1,334 @@
+//! How often the liveness check refuses live people (BPCER) and accepts attacks (APCER), on real
+//! video: windows cut from the test clips (live), and photos of real faces shown still, moved,
+//! rotated and tilted, and clips that switch to another person (attacks). Every frame goes
+//! through the real face pipeline; the verdict is the real [`Verifier`]. Prints the table in
+//! docs/live.md and writes it to target/live-eval.md. Movements in the wrong order are
+//! unit-tested in `verifier.rs`; replays, reused and expired nonces in tests/live_api.rs.
+//!
+//! Frames: `scripts/make-live-media.sh` (10 per second). Encodings are computed on every 4th
+//! frame (every 400 ms, the verifier's sampling rate), and observations are cached in
+//! target/live-cache/ between runs of the same build.
+
+mod support;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use facegate::face::{Encoding, FaceError, FaceObservation, FacePipeline, FaceSettings, ImageInput};
+use facegate::live::Step;
+use facegate::live::ssr::{LiveFailure, Tuning, Verifier};
+use serde::{Deserialize, Serialize};
+
+const FPS: f64 = 10.0;
+const TTL_MS: f64 = 20_000.0;
+
+/// One observed frame, as cached.
+#[derive(Serialize, Deserialize, Clone)]
+struct Cached {
+    width: u32,
+    height: u32,
+    face: Option<[u32; 4]>,
+    landmarks: Option<Vec<(f64, f64)>>,
+    issue: Option<String>,
+    encoding: Option<Vec<f32>>,
+}
+
+impl Cached {
+    fn from(o: &FaceObservation) -> Self {
+        Self {
+            width: o.frame_width,
+            height: o.frame_height,
+            face: o.face.map(|b| [b.left, b.top, b.width, b.height]),
+            landmarks: o.landmarks.clone(),
+            issue: o.issue.as_ref().map(|e| e.code().to_string()),
+            encoding: o.encoding.as_ref().map(|e| e.as_slice().to_vec()),
+        }
+    }
+
+    fn observation(&self) -> FaceObservation {
+        let issue = self.issue.as_deref().map(|code| match code {
+            "no_face" => FaceError::NoFace,
+            "multiple_faces" => FaceError::MultipleFaces { count: 2 },
+            "face_too_small" => FaceError::FaceTooSmall { size: 0, min: 0 },
+            "too_dark" => FaceError::TooDark { brightness: 0.0, min: 0.0 },
+            "too_bright" => FaceError::TooBright { brightness: 0.0, max: 0.0 },
+            "too_blurry" => FaceError::TooBlurry { sharpness: 0.0, min: 0.0 },
+            _ => FaceError::FaceTurned {
+                yaw_degrees: 0.0,
+                pitch_degrees: 0.0,
+                max_yaw_degrees: 0.0,
+                max_pitch_degrees: 0.0,
+            },
+        });
+        FaceObservation {
+            frame_width: self.width,
+            frame_height: self.height,
+            face: self.face.map(|[left, top, width, height]| facegate::face::FaceBox { left, top, width, height }),
+            landmarks: self.landmarks.clone(),
+            pose: None,
+            issue,
+            encoding: self.encoding.as_deref().and_then(Encoding::from_slice),
+        }
+    }
+}
+
+fn frame_files(clip: &str) -> Vec<PathBuf> {
+    let dir = support::repo_path(".cache/media/frames").join(clip);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}; run scripts/fetch-media.sh (make media)", dir.display()))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "jpg"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Observes a clip's frames (two worker threads), or reads them from the cache.
+fn observe_clip(clip: &str) -> Vec<FaceObservation> {
+    let files = frame_files(clip);
+    let cache = support::repo_path("target/live-cache").join(format!("{clip}-{}.json", files.len()));
+    if let Ok(text) = std::fs::read_to_string(&cache)
+        && let Ok(cached) = serde_json::from_str::<Vec<Cached>>(&text)
+    {
+        return cached.iter().map(Cached::observation).collect();
+    }
+    let chunks: Vec<Vec<(usize, PathBuf)>> = {
+        let indexed: Vec<(usize, PathBuf)> = files.into_iter().enumerate().collect();
+        let half = indexed.len().div_ceil(2).max(1);
+        indexed.chunks(half).map(<[_]>::to_vec).collect()
+    };
+    let mut results: Vec<(usize, Cached)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                scope.spawn(move || {
+                    let pipeline = FacePipeline::load(&support::repo_path("models"), &FaceSettings::default())
+                        .expect("models (make models)");
+                    chunk
+                        .into_iter()
+                        .map(|(i, file)| {
+                            let bytes = std::fs::read(&file).expect("frame");
+                            let o = pipeline.observe(ImageInput::Bytes(bytes), i % 4 == 0).expect("observe");
+                            (i, Cached::from(&o))
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().expect("worker")).collect()
+    });
+    results.sort_by_key(|(i, _)| *i);
+    let cached: Vec<Cached> = results.into_iter().map(|(_, c)| c).collect();
+    let _ = std::fs::create_dir_all(cache.parent().expect("dir"));
+    let _ = std::fs::write(&cache, serde_json::to_string(&cached).expect("json"));
+    cached.iter().map(Cached::observation).collect()
+}
+
+fn clips() -> &'static HashMap<&'static str, Vec<FaceObservation>> {
+    static CLIPS: OnceLock<HashMap<&'static str, Vec<FaceObservation>>> = OnceLock::new();
+    CLIPS.get_or_init(|| {
+        let mut names = vec!["franck", "franck_mirrored", "cap12_edit", "cap13_edit2"];
+        for photo in ["franck12", "franck60", "cap12", "obama", "biden"] {
+            for motion in ["still", "zoom", "rotate", "tilt"] {
+                names.push(Box::leak(format!("attack_{photo}_{motion}").into_boxed_str()));
+            }
+        }
+        names.into_iter().map(|name| (name, observe_clip(name))).collect()
+    })
+}
+
+/// Runs one attempt over `frames` (10 per second from t = 0) with the challenge `steps`.
+fn judge(steps: &[Step], frames: &[&FaceObservation]) -> Result<f64, LiveFailure> {
+    let mut verifier = Verifier::new(steps.to_vec(), Tuning::default());
+    for (i, observation) in frames.iter().enumerate() {
+        let t = i as f64 * 1000.0 / FPS;
+        if t > TTL_MS {
+            return Err(LiveFailure::NonceExpired);
+        }
+        if verifier.on_frame(t, observation)?.passed {
+            return Ok(t);
+        }
+    }
+    if std::env::var_os("LIVE_EVAL_DEBUG").is_some() {
+        println!(
+            "  incomplete at {:?}, non-rigid p90 {:.4}, samples {}",
+            verifier.progress(),
+            verifier.non_rigid_motion(),
+            verifier.samples().count()
+        );
+    }
+    Err(verifier.incomplete())
+}
+
+fn window(clip: &str, start_s: f64, seconds: f64) -> Vec<&'static FaceObservation> {
+    let all = &clips()[clip];
+    let start = (start_s * FPS) as usize;
+    let end = ((start_s + seconds) * FPS) as usize;
+    all[start.min(all.len())..end.min(all.len())].iter().collect()
+}
+
+/// Live windows: each clip with a challenge of two movements the person in it makes.
+fn live_windows() -> Vec<(String, Vec<Step>, Vec<&'static FaceObservation>)> {
+    use Step::*;
+    let plan: [(&str, f64, Vec<Step>); 4] = [
+        ("franck", 100.0, vec![TurnLeft, Blink]),
+        ("franck_mirrored", 100.0, vec![TurnRight, Blink]),
+        ("cap12_edit", 53.0, vec![OpenMouth, TurnRight]),
+        ("cap13_edit2", 30.5, vec![OpenMouth, TurnLeft]),
+    ];
+    let mut windows = Vec::new();
+    for (clip, length, steps) in plan {
+        let mut start = 0.0;
+        while start + 20.0 <= length {
+            windows.push((format!("{clip}@{start:.0}s"), steps.clone(), window(clip, start, 20.0)));
+            start += 5.0;
+        }
+    }
+    windows
+}
+
+#[derive(Default)]
+struct Tally {
+    tried: usize,
+    accepted: usize,
+    codes: HashMap<&'static str, usize>,
+}
+
+impl Tally {
+    fn add(&mut self, outcome: &Result<f64, LiveFailure>) {
+        self.tried += 1;
+        match outcome {
+            Ok(_) => self.accepted += 1,
+            Err(failure) => *self.codes.entry(failure.code()).or_default() += 1,
+        }
+    }
+
+    fn codes(&self) -> String {
+        let mut codes: Vec<_> = self.codes.iter().map(|(c, n)| format!("{c} {n}")).collect();
+        codes.sort();
+        codes.join(", ")
+    }
+}
+
+#[test]
+fn liveness_error_rates_on_real_video() {
+    use Step::*;
+    let mut report = String::from("| material | tried | accepted | refused with |\n|---|---|---|---|\n");
+    let mut line = |name: &str, tally: &Tally| {
+        report.push_str(&format!(
+            "| {name} | {} | {} | {} |\n",
+            tally.tried,
+            tally.accepted,
+            tally.codes()
+        ));
+    };
+
+    // Live people.
+    let mut live = Tally::default();
+    let mut times = Vec::new();
+    for (name, steps, frames) in live_windows() {
+        let outcome = judge(&steps, &frames);
+        println!("live {name} {steps:?}: {:?}", outcome.as_ref().map_err(LiveFailure::code));
+        if let Ok(t) = outcome {
+            times.push(t);
+        }
+        live.add(&outcome);
+    }
+    let live_refused = live.tried - live.accepted;
+    line("live windows (BPCER)", &live);
+
+    // (a) and (b): photos, still and moved as a whole, against every challenge of two steps.
+    let challenges: Vec<Vec<Step>> = Step::ALL
+        .iter()
+        .flat_map(|&a| Step::ALL.iter().filter(move |&&b| b != a).map(move |&b| vec![a, b]))
+        .collect();
+    let mut attacks_accepted = 0;
+    for motion in ["still", "zoom", "rotate", "tilt"] {
+        let mut tally = Tally::default();
+        for photo in ["franck12", "franck60", "cap12", "obama", "biden"] {
+            let frames = window(&format!("attack_{photo}_{motion}"), 0.0, 8.0);
+            for steps in &challenges {
+                let outcome = judge(steps, &frames);
+                if outcome.is_ok() {
+                    println!("ACCEPTED attack {photo} {motion} {steps:?}");
+                }
+                tally.add(&outcome);
+            }
+        }
+        attacks_accepted += tally.accepted;
+        line(&format!("photo, {motion} (5 photos × 12 challenges)"), &tally);
+    }
+
+    // (c) another person part-way: franck's first half, then cap12's or cap13's second half.
+    let mut swaps = Tally::default();
+    for k in 0..8 {
+        let start = k as f64 * 5.0;
+        // Franck frames the face and starts; the other man would have to finish.
+        let mut frames = window("franck", start, 4.0);
+        let other = if k % 2 == 0 { "cap12_edit" } else { "cap13_edit2" };
+        frames.extend(window(other, (start / 2.0).min(15.0), 11.0));
+        let outcome = judge(&[TurnLeft, Blink], &frames);
+        if outcome.is_ok() {
+            println!("ACCEPTED swap {k}");
+        }
+        swaps.add(&outcome);
+    }
+    attacks_accepted += swaps.accepted;
+    line("another person part-way (franck → cap12/cap13)", &swaps);
+
+    times.sort_by(f64::total_cmp);
+    let median = times.get(times.len() / 2).copied().unwrap_or(f64::NAN);
+    report.push_str(&format!(
+        "\nLive windows passed after a median of {:.1} s of video (20 s windows, 10 frames/s).\n",
+        median / 1000.0
+    ));
+    println!("\n{report}");
+    let _ = std::fs::write(support::repo_path("target/live-eval.md"), &report);
+
+    assert_eq!(attacks_accepted, 0, "attacks accepted:\n{report}");
+    // The people in these clips were not following our prompts, so a window often lacks one of
+    // the movements: this bounds the measured rate against regressions (docs/live.md).
+    let bpcer = live_refused as f64 / live.tried as f64;
+    assert!(bpcer <= 0.55, "BPCER {:.1} %:\n{report}", bpcer * 100.0);
+}
+
+/// Signal ranges per clip, for choosing thresholds (LIVE_EVAL_DEBUG=1 … --ignored).
+#[test]
+#[ignore = "measurement: prints the spread of each liveness signal per clip"]
+fn signal_spread_per_clip() {
+    use facegate::live::ssr::signals::{FaceSignals, non_rigid_residual};
+    use facegate::live::ssr::verifier::percentile;
+    let mut names: Vec<_> = clips().keys().copied().collect();
+    names.sort();
+    for name in names {
+        let frames = &clips()[name];
+        let signals: Vec<(FaceSignals, &Vec<(f64, f64)>)> = frames
+            .iter()
+            .filter_map(|o| o.landmarks.as_ref())
+            .filter_map(|l| FaceSignals::from_landmarks(l).map(|s| (s, l)))
+            .collect();
+        if signals.is_empty() {
+            println!("{name}: no landmarks");
+            continue;
+        }
+        let yaw: Vec<f64> = signals.iter().map(|(s, _)| s.yaw).collect();
+        let eyes: Vec<f64> = signals.iter().map(|(s, _)| s.eyes).collect();
+        let mouth: Vec<f64> = signals.iter().map(|(s, _)| s.mouth).collect();
+        let (y50, e50, m50) = (percentile(&yaw, 0.5), percentile(&eyes, 0.5), percentile(&mouth, 0.5));
+        let reference = signals[0].1;
+        let residual: Vec<f64> = signals.iter().filter_map(|(_, l)| non_rigid_residual(reference, l)).collect();
+        println!(
+            "{name:28} span {:5.1} n {:4} yaw-med p1 {:+.3} p99 {:+.3} | eyes/med p1 {:.3} | mouth-med p99 {:+.3} | residual p50 {:.4} p90 {:.4}",
+            percentile(&signals.iter().map(|(s, _)| s.eye_span).collect::<Vec<_>>(), 0.5),
+            signals.len(),
+            percentile(&yaw, 0.01) - y50,
+            percentile(&yaw, 0.99) - y50,
+            percentile(&eyes, 0.01) / e50,
+            percentile(&mouth, 0.99) - m50,
+            percentile(&residual, 0.5),
+            percentile(&residual, 0.9),
+        );
+    }
+}
