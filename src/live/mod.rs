@@ -87,7 +87,8 @@ pub struct FaceBox {
 ///
 /// Codes: `framing`, `no_face`, `multiple_faces`, `move_closer`, `more_light`, `less_light`,
 /// `hold_still`, `face_camera`, `look_back`, a step's code (`turn_left`, `turn_right`,
-/// `open_mouth`, `blink`), `checking`, `bad_frame`.
+/// `open_mouth`, `blink`), `checking`, `busy`, `bad_frame`, and `passed` on the frame that
+/// completed the check (the `passed` message follows it).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hint {
     pub code: String,

@@ -182,3 +182,32 @@ pub fn data_url_of(image: &image::DynamicImage) -> String {
         base64::engine::general_purpose::STANDARD.encode(bytes.into_inner())
     )
 }
+
+/// Frames `start_s`…`start_s + seconds` of a clip cut by scripts/make-live-media.sh (10 per
+/// second), as `{t_ms, image}` with capture times from 0.
+pub fn clip_frames(clip: &str, start_s: f64, seconds: f64) -> Vec<serde_json::Value> {
+    use base64::Engine;
+    let dir = repo_path(".cache/media/frames").join(clip);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}; run scripts/fetch-media.sh (make media)", dir.display()))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "jpg"))
+        .collect();
+    files.sort();
+    let first = (start_s * 10.0) as usize;
+    let count = (seconds * 10.0) as usize;
+    files
+        .iter()
+        .skip(first)
+        .take(count)
+        .enumerate()
+        .map(|(i, file)| {
+            let bytes = std::fs::read(file).expect("frame");
+            serde_json::json!({
+                "t_ms": i as f64 * 100.0,
+                "image": format!("data:image/jpeg;base64,{}", base64::engine::general_purpose::STANDARD.encode(bytes)),
+            })
+        })
+        .collect()
+}

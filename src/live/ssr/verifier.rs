@@ -280,7 +280,7 @@ impl Verifier {
         self.last_t = Some(t_ms);
         self.first_t.get_or_insert(t_ms);
         if self.phase == Phase::Passed {
-            return Ok(self.reply(observation, hint("checking", "Done.")));
+            return Ok(self.reply(observation, hint("passed", "Done.")));
         }
 
         if let Some(encoding) = &observation.encoding {
@@ -314,7 +314,7 @@ impl Verifier {
             Phase::Framing => self.frame_the_face(observation, signals, points),
             Phase::Steps => self.follow_steps(t_ms, observation, &signals),
             Phase::Confirm => self.confirm(t_ms, observation, &signals)?,
-            Phase::Passed => hint("checking", "Done."),
+            Phase::Passed => hint("passed", "Done."),
         };
         Ok(self.reply(observation, hint))
     }
@@ -405,7 +405,7 @@ impl Verifier {
             return Ok(hint("checking", "Well done. Look at the camera…"));
         }
         self.phase = Phase::Passed;
-        Ok(hint("checking", "Done."))
+        Ok(hint("passed", "Done."))
     }
 
     fn step_hint(&self) -> Hint {

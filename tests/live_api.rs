@@ -1,0 +1,314 @@
+//! The live face check end to end: the real server, a real FerretDB, frames cut from real video.
+//! The challenge is pinned to what the clips show (`--liveness-challenge turn_left,blink`:
+//! franck turns to his left and blinks at 20-27 s, 40-50 s and 55-61 s of his clip). Clips are
+//! uploaded the way a recording client would: after waiting as long as the recording lasts,
+//! because frames may not span more time than has passed since the challenge was issued.
+
+mod support;
+
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use mongodb::bson::doc;
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use support::{TestServer, clip_frames};
+use tokio_tungstenite::tungstenite::Message;
+
+const PINNED: &[&str] = &["--liveness-challenge", "turn_left,blink"];
+
+fn client() -> Client {
+    Client::builder().cookie_store(true).build().expect("client")
+}
+
+async fn post(client: &Client, server: &TestServer, path: &str, body: Value) -> (StatusCode, Value) {
+    let response = client.post(server.url(path)).json(&body).send().await.expect("request");
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn nonce(server: &TestServer, purpose: &str) -> Value {
+    let (status, body) = post(&client(), server, "/api/liveness", json!({ "purpose": purpose })).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body
+}
+
+/// Waits as long as the frames span, as a client recording them would.
+async fn record(frames: &[Value]) {
+    let span = frames.last().and_then(|f| f["t_ms"].as_f64()).unwrap_or(0.0);
+    tokio::time::sleep(Duration::from_millis(span as u64)).await;
+}
+
+/// Registers with a clip: challenge, "recording", upload.
+async fn register_clip(server: &TestServer, username: &str, frames: Vec<Value>) -> (StatusCode, Value) {
+    let challenge = nonce(server, "register").await;
+    record(&frames).await;
+    let body = json!({
+        "username": username,
+        "email": format!("{}@example.org", username.to_lowercase()),
+        "nonce": challenge["nonce"],
+        "frames": frames,
+    });
+    post(&client(), server, "/api/register", body).await
+}
+
+async fn login_clip(client: &Client, server: &TestServer, frames: &[Value]) -> (StatusCode, Value, String) {
+    let challenge = nonce(server, "login").await;
+    record(frames).await;
+    let nonce = challenge["nonce"].as_str().expect("nonce").to_string();
+    let (status, body) = post(client, server, "/api/login", json!({ "nonce": nonce, "frames": frames })).await;
+    (status, body, nonce)
+}
+
+async fn count(server: &TestServer, collection: &str) -> u64 {
+    server
+        .db()
+        .database()
+        .collection::<mongodb::bson::Document>(collection)
+        .count_documents(doc! {})
+        .await
+        .expect("count")
+}
+
+#[tokio::test]
+async fn a_live_person_registers_logs_in_and_cannot_be_replayed() {
+    let server = TestServer::start(PINNED).await;
+    let (status, body) = register_clip(&server, "Franck", clip_frames("franck", 20.0, 7.0)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let stored = server.db().users().find_one(doc! {}).await.expect("find").expect("user");
+    assert!(
+        (3..=5).contains(&stored.face_encodings.len()),
+        "several encodings from different moments: {}",
+        stored.face_encodings.len()
+    );
+
+    // Another moment of the same video logs in; the greeting knows it is the first sign-in.
+    let browser = client();
+    let login_frames = clip_frames("franck", 55.0, 6.0);
+    let (status, body, used_nonce) = login_clip(&browser, &server, &login_frames).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["username"], "Franck");
+    assert_eq!(body["message"], "Welcome, Franck!");
+    let greeting: Value = browser
+        .get(server.url("/api/greeting"))
+        .send()
+        .await
+        .expect("greeting")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(greeting["username"], "Franck");
+
+    // (d) The same nonce again, and the same frames against a new nonce: both refused.
+    let (status, body) = post(
+        &client(),
+        &server,
+        "/api/login",
+        json!({ "nonce": used_nonce, "frames": login_frames }),
+    )
+    .await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("nonce_used")), "{body}");
+    let (status, body, _) = login_clip(&client(), &server, &login_frames).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("replayed")), "{body}");
+
+    // The same face under another name: refused, nothing written.
+    let (status, body) = register_clip(&server, "Franck2", clip_frames("franck", 40.0, 10.0)).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::CONFLICT, Some("face_already_registered")),
+        "{body}"
+    );
+    assert_eq!(count(&server, "users").await, 1);
+    assert_eq!(count(&server, "sessions").await, 1, "only the one real login");
+}
+
+#[tokio::test]
+async fn a_photo_of_an_enrolled_person_does_not_log_in() {
+    let server = TestServer::start(PINNED).await;
+    let (status, body) = register_clip(&server, "Franck", clip_frames("franck", 20.0, 7.0)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    // (a) his photo held still, (b) moved, turned and tilted as a whole.
+    for attack in ["still", "zoom", "rotate", "tilt"] {
+        let frames = clip_frames(&format!("attack_franck12_{attack}"), 0.0, 8.0);
+        let (status, body, _) = login_clip(&client(), &server, &frames).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{attack}: {body}");
+        let code = body["error"].as_str().unwrap_or_default();
+        assert!(
+            ["no_live_motion", "challenge_not_completed"].contains(&code),
+            "{attack}: {body}"
+        );
+    }
+    assert_eq!(count(&server, "sessions").await, 0);
+}
+
+#[tokio::test]
+async fn another_person_part_way_is_refused_and_nothing_is_written() {
+    let server = TestServer::start(PINNED).await;
+    let mut frames = clip_frames("franck", 20.0, 4.0);
+    let other = clip_frames("cap12_edit", 25.0, 8.0);
+    frames.extend(other.into_iter().enumerate().map(|(i, mut frame)| {
+        frame["t_ms"] = json!(4000.0 + i as f64 * 100.0);
+        frame
+    }));
+    let (status, body) = register_clip(&server, "Mixed", frames).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("face_changed")),
+        "{body}"
+    );
+    assert_eq!(count(&server, "users").await, 0);
+}
+
+#[tokio::test]
+async fn an_expired_challenge_is_refused() {
+    let server = TestServer::start(&["--liveness-challenge", "turn_left,blink", "--liveness-nonce-ttl-secs", "5"]).await;
+    let challenge = nonce(&server, "login").await;
+    assert_eq!(challenge["challenge"], json!(["turn_left", "blink"]));
+    tokio::time::sleep(Duration::from_millis(5200)).await;
+    let frames = clip_frames("franck", 55.0, 4.0);
+    let (status, body) = post(
+        &client(),
+        &server,
+        "/api/login",
+        json!({ "nonce": challenge["nonce"], "frames": frames }),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("nonce_expired")),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn frames_spanning_more_time_than_has_passed_are_refused() {
+    let server = TestServer::start(PINNED).await;
+    let challenge = nonce(&server, "register").await;
+    let body = json!({
+        "username": "Hasty",
+        "email": "hasty@example.org",
+        "nonce": challenge["nonce"],
+        "frames": clip_frames("franck", 20.0, 7.0),
+    });
+    let (status, body) = post(&client(), &server, "/api/register", body).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("bad_timestamps")),
+        "{body}"
+    );
+    assert_eq!(count(&server, "users").await, 0);
+}
+
+#[tokio::test]
+async fn a_single_picture_is_refused_by_default() {
+    let server = TestServer::start(&[]).await;
+    let image = support::photo_data_url("obama.jpg");
+    let (status, body) = post(&client(), &server, "/api/login", json!({ "image": image })).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("liveness_required")), "{body}");
+    assert!(body["message"].as_str().unwrap_or_default().contains("docs/api.md"));
+    let register = json!({ "username": "ada", "email": "ada@example.org", "image": image });
+    let (status, body) = post(&client(), &server, "/api/register", register).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("liveness_required")), "{body}");
+    assert_eq!(count(&server, "users").await, 0);
+}
+
+#[tokio::test]
+async fn a_face_close_to_two_people_is_refused_as_ambiguous() {
+    // A margin wider than any real gap makes every match ambiguous once two people are enrolled
+    // (the second from a photo, as a kiosk with `allow-single-image` may).
+    let server = TestServer::start(&[
+        "--liveness-challenge",
+        "turn_left,blink",
+        "--match-margin",
+        "0.9",
+        "--allow-single-image",
+        "true",
+    ])
+    .await;
+    let (status, body) = register_clip(&server, "Franck", clip_frames("franck", 20.0, 7.0)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let kiosk = json!({ "username": "Barack", "email": "barack@example.org", "image": support::photo_data_url("obama.jpg") });
+    let (status, body) = post(&client(), &server, "/api/register", kiosk).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body, _) = login_clip(&client(), &server, &clip_frames("franck", 55.0, 6.0)).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("ambiguous_match")),
+        "{body}"
+    );
+    assert_eq!(count(&server, "sessions").await, 0);
+}
+
+/// Reads the next server message as JSON.
+async fn next_message<S>(socket: &mut S) -> Value
+where
+    S: futures::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    loop {
+        match socket.next().await {
+            Some(Ok(Message::Text(text))) => return serde_json::from_str(text.as_str()).expect("json"),
+            Some(Ok(Message::Close(_))) | None => return Value::Null,
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => panic!("socket: {e}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_live_socket_guides_frame_by_frame_and_its_proof_registers() {
+    let server = TestServer::start(PINNED).await;
+    let url = server.url("/api/live?purpose=register").replacen("http", "ws", 1);
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.expect("connect");
+    let challenge = next_message(&mut socket).await;
+    assert_eq!(challenge["type"], "challenge", "{challenge}");
+    assert_eq!(challenge["steps"], json!(["turn_left", "blink"]));
+
+    let mut hints = Vec::new();
+    let mut proof = None;
+    for frame in clip_frames("franck", 20.0, 9.0) {
+        let started = std::time::Instant::now();
+        socket.send(Message::text(frame.to_string())).await.expect("send");
+        let reply = next_message(&mut socket).await;
+        match reply["type"].as_str() {
+            Some("frame") => {
+                assert!(reply["face"]["width"].as_u64().unwrap_or(0) > 50, "a face box: {reply}");
+                hints.push(reply["hint"]["code"].as_str().unwrap_or_default().to_string());
+                if reply["hint"]["code"] == "passed" {
+                    let passed = next_message(&mut socket).await;
+                    assert_eq!(passed["type"], "passed", "{passed}");
+                    proof = passed["proof"].as_str().map(str::to_string);
+                    break;
+                }
+            }
+            other => panic!("unexpected {other:?}: {reply}"),
+        }
+        // Real time: frames may not arrive faster than they were captured.
+        tokio::time::sleep(Duration::from_millis(100).saturating_sub(started.elapsed())).await;
+    }
+    assert!(hints.iter().any(|h| h == "turn_left"), "{hints:?}");
+    assert!(hints.iter().any(|h| h == "blink"), "{hints:?}");
+    let proof = proof.unwrap_or_else(|| panic!("no proof; hints {hints:?}"));
+
+    let register = json!({ "username": "Franck", "email": "franck@example.org", "proof": proof });
+    let (status, body) = post(&client(), &server, "/api/register", register.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    // A proof is single-use.
+    let (status, body) = post(&client(), &server, "/api/register", register).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(count(&server, "users").await, 1);
+}
+
+#[tokio::test]
+async fn live_sessions_are_capped_and_the_next_is_told_busy() {
+    let server = TestServer::start(&["--live-max-sessions", "1"]).await;
+    let url = server.url("/api/live").replacen("http", "ws", 1);
+    let (mut first, _) = tokio_tungstenite::connect_async(url.as_str()).await.expect("connect");
+    assert_eq!(next_message(&mut first).await["type"], "challenge");
+    let (mut second, _) = tokio_tungstenite::connect_async(url.as_str()).await.expect("connect");
+    let refused = next_message(&mut second).await;
+    assert_eq!((refused["type"].as_str(), refused["error"].as_str()), (Some("failed"), Some("busy")), "{refused}");
+    drop(first);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (mut third, _) = tokio_tungstenite::connect_async(url.as_str()).await.expect("connect");
+    assert_eq!(next_message(&mut third).await["type"], "challenge", "a place is free again");
+}
