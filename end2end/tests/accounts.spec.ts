@@ -18,7 +18,10 @@ import * as path from 'node:path';
 // talking, with natural head motion) to register, franck_live_b.y4m (another stretch of the same
 // man) to log in, franck_still.y4m (one frame of him, repeated: a photo held up to the camera)
 // and cap12_live.y4m (another man). scripts/e2e-server.sh pins the challenge to steps the clips
-// contain. No test presses a button between the form and the verdict.
+// contain. No test presses a button between the form and the verdict. Frames that passed a check
+// are refused when replayed, and a looping fake camera repeats its frames exactly: each check
+// that passes uses a clip of its own (franck_live_c: a later stretch; cap12_live_b: the same
+// stretch, its hue shifted).
 test.describe.configure({ mode: 'serial' });
 test.setTimeout(LIVE_CHECK_MS + 60_000);
 
@@ -56,7 +59,7 @@ test('registers after a live face check, with no button to press after the form'
 });
 
 test('the same face cannot register twice', async ({ cameraPage, consoleErrors }) => {
-  const page = await cameraPage(y4m('franck_live_a.y4m'));
+  const page = await cameraPage(y4m('franck_live_c.y4m'));
   await page.goto('/register');
   await fillForm(page, 'franck2', 'franck2@example.org');
   await continueButton(page).click();
@@ -92,7 +95,7 @@ test('a taken username is refused once; the corrected form registers without ano
   cameraPage,
   consoleErrors,
 }) => {
-  const page = await cameraPage(y4m('cap12_live.y4m'));
+  const page = await cameraPage(y4m('cap12_live_b.y4m'));
   await page.goto('/register');
   await fillForm(page, 'franck', 'someone.else@example.org');
   await continueButton(page).click();

@@ -1,7 +1,9 @@
 import { test, expect, withCamera, y4m, liveCheck } from './fixtures';
 
-// The live check's own behaviour, apart from accounts: it needs the live socket, not a user.
-test.use(withCamera(y4m('franck_live_b.y4m')));
+// The live check's own behaviour, apart from accounts: it needs the live socket, not a user. A
+// photo keeps the check running (it never passes); a clip that already passed a check would be
+// refused at once as a replay.
+test.use(withCamera(y4m('franck_still.y4m')));
 
 test('frames stream one at a time and the hint region announces politely', async ({ page }) => {
   await page.goto('/login');
