@@ -22,7 +22,12 @@ fn client() -> Client {
 }
 
 async fn post(client: &Client, server: &TestServer, path: &str, body: Value) -> (StatusCode, Value) {
-    let response = client.post(server.url(path)).json(&body).send().await.expect("request");
+    let response = client
+        .post(server.url(path))
+        .json(&body)
+        .send()
+        .await
+        .expect("request");
     let status = response.status();
     (status, response.json().await.unwrap_or(Value::Null))
 }
@@ -56,7 +61,13 @@ async fn login_clip(client: &Client, server: &TestServer, frames: &[Value]) -> (
     let challenge = nonce(server, "login").await;
     record(frames).await;
     let nonce = challenge["nonce"].as_str().expect("nonce").to_string();
-    let (status, body) = post(client, server, "/api/login", json!({ "nonce": nonce, "frames": frames })).await;
+    let (status, body) = post(
+        client,
+        server,
+        "/api/login",
+        json!({ "nonce": nonce, "frames": frames }),
+    )
+    .await;
     (status, body, nonce)
 }
 
@@ -75,7 +86,13 @@ async fn a_live_person_registers_logs_in_and_cannot_be_replayed() {
     let server = TestServer::start(PINNED).await;
     let (status, body) = register_clip(&server, "Franck", clip_frames("franck", 20.0, 7.0)).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let stored = server.db().users().find_one(doc! {}).await.expect("find").expect("user");
+    let stored = server
+        .db()
+        .users()
+        .find_one(doc! {})
+        .await
+        .expect("find")
+        .expect("user");
     assert!(
         (3..=5).contains(&stored.face_encodings.len()),
         "several encodings from different moments: {}",
@@ -107,9 +124,17 @@ async fn a_live_person_registers_logs_in_and_cannot_be_replayed() {
         json!({ "nonce": used_nonce, "frames": login_frames }),
     )
     .await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("nonce_used")), "{body}");
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("nonce_used")),
+        "{body}"
+    );
     let (status, body, _) = login_clip(&client(), &server, &login_frames).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("replayed")), "{body}");
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("replayed")),
+        "{body}"
+    );
 
     // The same face under another name: refused, nothing written.
     let (status, body) = register_clip(&server, "Franck2", clip_frames("franck", 40.0, 10.0)).await;
@@ -161,7 +186,13 @@ async fn another_person_part_way_is_refused_and_nothing_is_written() {
 
 #[tokio::test]
 async fn an_expired_challenge_is_refused() {
-    let server = TestServer::start(&["--liveness-challenge", "turn_left,blink", "--liveness-nonce-ttl-secs", "5"]).await;
+    let server = TestServer::start(&[
+        "--liveness-challenge",
+        "turn_left,blink",
+        "--liveness-nonce-ttl-secs",
+        "5",
+    ])
+    .await;
     let challenge = nonce(&server, "login").await;
     assert_eq!(challenge["challenge"], json!(["turn_left", "blink"]));
     tokio::time::sleep(Duration::from_millis(5200)).await;
@@ -204,11 +235,24 @@ async fn a_single_picture_is_refused_by_default() {
     let server = TestServer::start(&[]).await;
     let image = support::photo_data_url("obama.jpg");
     let (status, body) = post(&client(), &server, "/api/login", json!({ "image": image })).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("liveness_required")), "{body}");
-    assert!(body["message"].as_str().unwrap_or_default().contains("docs/api.md"));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("liveness_required")),
+        "{body}"
+    );
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("docs/api.md")
+    );
     let register = json!({ "username": "ada", "email": "ada@example.org", "image": image });
     let (status, body) = post(&client(), &server, "/api/register", register).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("liveness_required")), "{body}");
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("liveness_required")),
+        "{body}"
+    );
     assert_eq!(count(&server, "users").await, 0);
 }
 
@@ -271,7 +315,10 @@ async fn the_live_socket_guides_frame_by_frame_and_its_proof_registers() {
         let reply = next_message(&mut socket).await;
         match reply["type"].as_str() {
             Some("frame") => {
-                assert!(reply["face"]["width"].as_u64().unwrap_or(0) > 50, "a face box: {reply}");
+                assert!(
+                    reply["face"]["width"].as_u64().unwrap_or(0) > 50,
+                    "a face box: {reply}"
+                );
                 hints.push(reply["hint"]["code"].as_str().unwrap_or_default().to_string());
                 if reply["hint"]["code"] == "passed" {
                     let passed = next_message(&mut socket).await;
@@ -302,13 +349,27 @@ async fn the_live_socket_guides_frame_by_frame_and_its_proof_registers() {
 async fn live_sessions_are_capped_and_the_next_is_told_busy() {
     let server = TestServer::start(&["--live-max-sessions", "1"]).await;
     let url = server.url("/api/live").replacen("http", "ws", 1);
-    let (mut first, _) = tokio_tungstenite::connect_async(url.as_str()).await.expect("connect");
+    let (mut first, _) = tokio_tungstenite::connect_async(url.as_str())
+        .await
+        .expect("connect");
     assert_eq!(next_message(&mut first).await["type"], "challenge");
-    let (mut second, _) = tokio_tungstenite::connect_async(url.as_str()).await.expect("connect");
+    let (mut second, _) = tokio_tungstenite::connect_async(url.as_str())
+        .await
+        .expect("connect");
     let refused = next_message(&mut second).await;
-    assert_eq!((refused["type"].as_str(), refused["error"].as_str()), (Some("failed"), Some("busy")), "{refused}");
+    assert_eq!(
+        (refused["type"].as_str(), refused["error"].as_str()),
+        (Some("failed"), Some("busy")),
+        "{refused}"
+    );
     drop(first);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let (mut third, _) = tokio_tungstenite::connect_async(url.as_str()).await.expect("connect");
-    assert_eq!(next_message(&mut third).await["type"], "challenge", "a place is free again");
+    let (mut third, _) = tokio_tungstenite::connect_async(url.as_str())
+        .await
+        .expect("connect");
+    assert_eq!(
+        next_message(&mut third).await["type"],
+        "challenge",
+        "a place is free again"
+    );
 }

@@ -51,9 +51,18 @@ impl Cached {
             "no_face" => FaceError::NoFace,
             "multiple_faces" => FaceError::MultipleFaces { count: 2 },
             "face_too_small" => FaceError::FaceTooSmall { size: 0, min: 0 },
-            "too_dark" => FaceError::TooDark { brightness: 0.0, min: 0.0 },
-            "too_bright" => FaceError::TooBright { brightness: 0.0, max: 0.0 },
-            "too_blurry" => FaceError::TooBlurry { sharpness: 0.0, min: 0.0 },
+            "too_dark" => FaceError::TooDark {
+                brightness: 0.0,
+                min: 0.0,
+            },
+            "too_bright" => FaceError::TooBright {
+                brightness: 0.0,
+                max: 0.0,
+            },
+            "too_blurry" => FaceError::TooBlurry {
+                sharpness: 0.0,
+                min: 0.0,
+            },
             _ => FaceError::FaceTurned {
                 yaw_degrees: 0.0,
                 pitch_degrees: 0.0,
@@ -64,7 +73,14 @@ impl Cached {
         FaceObservation {
             frame_width: self.width,
             frame_height: self.height,
-            face: self.face.map(|[left, top, width, height]| facegate::face::FaceBox { left, top, width, height }),
+            face: self
+                .face
+                .map(|[left, top, width, height]| facegate::face::FaceBox {
+                    left,
+                    top,
+                    width,
+                    height,
+                }),
             landmarks: self.landmarks.clone(),
             pose: None,
             issue,
@@ -104,20 +120,26 @@ fn observe_clip(clip: &str) -> Vec<FaceObservation> {
             .into_iter()
             .map(|chunk| {
                 scope.spawn(move || {
-                    let pipeline = FacePipeline::load(&support::repo_path("models"), &FaceSettings::default())
-                        .expect("models (make models)");
+                    let pipeline =
+                        FacePipeline::load(&support::repo_path("models"), &FaceSettings::default())
+                            .expect("models (make models)");
                     chunk
                         .into_iter()
                         .map(|(i, file)| {
                             let bytes = std::fs::read(&file).expect("frame");
-                            let o = pipeline.observe(ImageInput::Bytes(bytes), i % 4 == 0).expect("observe");
+                            let o = pipeline
+                                .observe(ImageInput::Bytes(bytes), i % 4 == 0)
+                                .expect("observe");
                             (i, Cached::from(&o))
                         })
                         .collect::<Vec<_>>()
                 })
             })
             .collect();
-        handles.into_iter().flat_map(|h| h.join().expect("worker")).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("worker"))
+            .collect()
     });
     results.sort_by_key(|(i, _)| *i);
     let cached: Vec<Cached> = results.into_iter().map(|(_, c)| c).collect();
@@ -182,7 +204,11 @@ fn live_windows() -> Vec<(String, Vec<Step>, Vec<&'static FaceObservation>)> {
     for (clip, length, steps) in plan {
         let mut start = 0.0;
         while start + 20.0 <= length {
-            windows.push((format!("{clip}@{start:.0}s"), steps.clone(), window(clip, start, 20.0)));
+            windows.push((
+                format!("{clip}@{start:.0}s"),
+                steps.clone(),
+                window(clip, start, 20.0),
+            ));
             start += 5.0;
         }
     }
@@ -230,7 +256,10 @@ fn liveness_error_rates_on_real_video() {
     let mut times = Vec::new();
     for (name, steps, frames) in live_windows() {
         let outcome = judge(&steps, &frames);
-        println!("live {name} {steps:?}: {:?}", outcome.as_ref().map_err(LiveFailure::code));
+        println!(
+            "live {name} {steps:?}: {:?}",
+            outcome.as_ref().map_err(LiveFailure::code)
+        );
         if let Ok(t) = outcome {
             times.push(t);
         }
@@ -242,7 +271,12 @@ fn liveness_error_rates_on_real_video() {
     // (a) and (b): photos, still and moved as a whole, against every challenge of two steps.
     let challenges: Vec<Vec<Step>> = Step::ALL
         .iter()
-        .flat_map(|&a| Step::ALL.iter().filter(move |&&b| b != a).map(move |&b| vec![a, b]))
+        .flat_map(|&a| {
+            Step::ALL
+                .iter()
+                .filter(move |&&b| b != a)
+                .map(move |&b| vec![a, b])
+        })
         .collect();
     let mut attacks_accepted = 0;
     for motion in ["still", "zoom", "rotate", "tilt"] {
@@ -316,9 +350,16 @@ fn signal_spread_per_clip() {
         let yaw: Vec<f64> = signals.iter().map(|(s, _)| s.yaw).collect();
         let eyes: Vec<f64> = signals.iter().map(|(s, _)| s.eyes).collect();
         let mouth: Vec<f64> = signals.iter().map(|(s, _)| s.mouth).collect();
-        let (y50, e50, m50) = (percentile(&yaw, 0.5), percentile(&eyes, 0.5), percentile(&mouth, 0.5));
+        let (y50, e50, m50) = (
+            percentile(&yaw, 0.5),
+            percentile(&eyes, 0.5),
+            percentile(&mouth, 0.5),
+        );
         let reference = signals[0].1;
-        let residual: Vec<f64> = signals.iter().filter_map(|(_, l)| non_rigid_residual(reference, l)).collect();
+        let residual: Vec<f64> = signals
+            .iter()
+            .filter_map(|(_, l)| non_rigid_residual(reference, l))
+            .collect();
         println!(
             "{name:28} span {:5.1} n {:4} yaw-med p1 {:+.3} p99 {:+.3} | eyes/med p1 {:.3} | mouth-med p99 {:+.3} | residual p50 {:.4} p90 {:.4}",
             percentile(&signals.iter().map(|(s, _)| s.eye_span).collect::<Vec<_>>(), 0.5),

@@ -64,7 +64,8 @@ impl std::fmt::Debug for SessionToken {
 pub const NOT_RECOGNISED_CODE: &str = "not_recognised";
 
 /// When the best match is not clearly better than the next person's.
-pub const AMBIGUOUS: &str = "We could not tell with confidence who you are. Try again facing the camera in good light.";
+pub const AMBIGUOUS: &str =
+    "We could not tell with confidence who you are. Try again facing the camera in good light.";
 
 /// Encodings kept per enrolled user, from different moments and poses of the live check.
 pub const MAX_ENROLLED_ENCODINGS: usize = 5;
@@ -108,7 +109,10 @@ pub async fn register_with_check(
     if let Some(existing) = state.gallery.best_match(query).await
         && f64::from(existing.distance) <= threshold
     {
-        tracing::info!(distance = existing.distance, "registration refused: face already enrolled");
+        tracing::info!(
+            distance = existing.distance,
+            "registration refused: face already enrolled"
+        );
         return Err(AppError::Conflict {
             code: FACE_TAKEN_CODE,
             message: "This face is already registered — log in instead.".into(),
@@ -210,13 +214,19 @@ async fn which_duplicate(state: &AppState, user: &UserDoc) -> AppError {
 }
 
 /// Logs in with the face of a passed live check (`proof` from the live socket).
-pub async fn login_with_proof(state: &AppState, proof: &str) -> Result<(SignedInUser, SessionToken), AppError> {
+pub async fn login_with_proof(
+    state: &AppState,
+    proof: &str,
+) -> Result<(SignedInUser, SessionToken), AppError> {
     let check = state.live.take_proof(proof.trim(), Purpose::Login)?;
     login_with_check(state, &check.encodings).await
 }
 
 /// The old single-picture login, for `allow-single-image` (trusted kiosks).
-pub async fn login_single_image(state: &AppState, image: ImageInput) -> Result<(SignedInUser, SessionToken), AppError> {
+pub async fn login_single_image(
+    state: &AppState,
+    image: ImageInput,
+) -> Result<(SignedInUser, SessionToken), AppError> {
     let analysis = state.faces.analyze(image).await?;
     login_with_check(state, &[analysis.encoding]).await
 }
@@ -243,7 +253,11 @@ pub async fn login_with_check(
     if let Some(runner_up) = best.runner_up
         && f64::from(runner_up - best.distance) < margin
     {
-        tracing::info!(distance = best.distance, runner_up, "login refused: ambiguous match");
+        tracing::info!(
+            distance = best.distance,
+            runner_up,
+            "login refused: ambiguous match"
+        );
         return Err(AppError::NotIdentified {
             code: "ambiguous_match",
             message: AMBIGUOUS.into(),

@@ -94,8 +94,13 @@ impl FaceEngine {
 
     /// Observes one live frame (box, landmarks, guidance; the encoding only when asked) on a
     /// face worker. Same queueing as [`FaceEngine::analyze`].
-    pub async fn observe(&self, image: ImageInput, want_encoding: bool) -> Result<FaceObservation, FaceError> {
-        self.run(move |pipeline| pipeline.observe(image, want_encoding)).await
+    pub async fn observe(
+        &self,
+        image: ImageInput,
+        want_encoding: bool,
+    ) -> Result<FaceObservation, FaceError> {
+        self.run(move |pipeline| pipeline.observe(image, want_encoding))
+            .await
     }
 
     async fn run<R: Send + 'static>(

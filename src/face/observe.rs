@@ -54,7 +54,12 @@ impl FacePipeline {
                     .unwrap_or(FaceError::NoFace);
                 return Ok(FaceObservation::empty(frame, issue));
             }
-            _ => return Ok(FaceObservation::empty(frame, FaceError::MultipleFaces { count: faces.len() })),
+            _ => {
+                return Ok(FaceObservation::empty(
+                    frame,
+                    FaceError::MultipleFaces { count: faces.len() },
+                ));
+            }
         };
         let Some(clipped) = detected.clipped(frame.width(), frame.height()) else {
             return Ok(FaceObservation::empty(frame, FaceError::NoFace));

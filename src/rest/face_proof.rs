@@ -47,7 +47,8 @@ impl FaceEvidence {
             if frames.is_empty() {
                 return Err(AppError::BadRequest {
                     code: "no_frames",
-                    message: "Send the recorded frames with the nonce: {nonce, frames: [{image, t_ms}, …]}.".into(),
+                    message: "Send the recorded frames with the nonce: {nonce, frames: [{image, t_ms}, …]}."
+                        .into(),
                 });
             }
             return check_uploaded_frames(state, &nonce, purpose, frames)

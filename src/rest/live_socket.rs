@@ -115,13 +115,22 @@ async fn run(state: AppState, purpose: Purpose, mut socket: WebSocket) {
     match outcome {
         Ok(()) => {
             let check = attempt.into_passed(&state.live);
-            tracing::info!(purpose = purpose.code(), samples = check.encodings.len(), "live check passed");
+            tracing::info!(
+                purpose = purpose.code(),
+                samples = check.encodings.len(),
+                "live check passed"
+            );
             let proof = state.live.mint_proof(check);
             let _ = send(&mut socket, &ServerMessage::Passed { proof }).await;
             close(socket, close_code::NORMAL, "passed").await;
         }
         Err(Ending(code, message)) => {
-            tracing::info!(purpose = purpose.code(), code, frames = attempt.frames(), "live check refused");
+            tracing::info!(
+                purpose = purpose.code(),
+                code,
+                frames = attempt.frames(),
+                "live check refused"
+            );
             refuse(socket, code, message).await;
         }
     }
@@ -163,7 +172,11 @@ async fn refuse(mut socket: WebSocket, code: &str, message: String) {
         message,
     };
     let _ = send(&mut socket, &failed).await;
-    let close_with = if code == "busy" { close_code::AGAIN } else { close_code::POLICY };
+    let close_with = if code == "busy" {
+        close_code::AGAIN
+    } else {
+        close_code::POLICY
+    };
     close(socket, close_with, code).await;
 }
 

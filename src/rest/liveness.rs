@@ -84,7 +84,12 @@ pub async fn check_uploaded_frames(
     let mut attempt = LiveAttempt::new(challenge, Tuning::default(), max_frames);
     for frame in frames {
         let outcome = attempt
-            .on_frame(&state.faces, &state.live, frame.t_ms, ImageInput::Text(frame.image))
+            .on_frame(
+                &state.faces,
+                &state.live,
+                frame.t_ms,
+                ImageInput::Text(frame.image),
+            )
             .await?;
         if outcome.reply.passed {
             return Ok(attempt.into_passed(&state.live));

@@ -30,7 +30,9 @@ pub async fn register(
     let (username, email) = (request.username, request.email);
     let user = match request.face.into_face(&state, Purpose::Register).await? {
         Face::Proof(proof) => accounts::register_with_proof(&state, &username, &email, &proof).await?,
-        Face::Checked(check) => accounts::register_with_check(&state, &username, &email, &check.encodings).await?,
+        Face::Checked(check) => {
+            accounts::register_with_check(&state, &username, &email, &check.encodings).await?
+        }
         Face::SingleImage(image) => accounts::register_single_image(&state, &username, &email, image).await?,
     };
     let message = format!("Registered {}. You can now log in with your face.", user.username);

@@ -100,7 +100,9 @@ impl LiveAttempt {
     /// The reason to give when the frames or the time ran out before the check passed.
     pub fn timed_out(&self) -> LiveFailure {
         match self.verifier.incomplete() {
-            LiveFailure::NotCompleted if Instant::now() >= self.challenge.expires_at => LiveFailure::NonceExpired,
+            LiveFailure::NotCompleted if Instant::now() >= self.challenge.expires_at => {
+                LiveFailure::NonceExpired
+            }
             other => other,
         }
     }

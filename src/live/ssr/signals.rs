@@ -115,36 +115,56 @@ fn dist(a: Point, b: Point) -> f64 {
     dot(d, d).sqrt()
 }
 
+/// A synthetic frontal face for tests: jaw arc 20…180 px, nose tip at 100, outer eye corners
+/// 90 px apart, mouth 50 px wide and slightly open.
+#[cfg(test)]
+pub(crate) fn test_face() -> Vec<Point> {
+    let mut p = vec![(100.0, 120.0); 68];
+    for (i, point) in p.iter_mut().enumerate().take(17) {
+        let a = std::f64::consts::PI * (i as f64 / 16.0);
+        *point = (100.0 - 80.0 * a.cos(), 100.0 + 90.0 * a.sin());
+    }
+    for (i, point) in p.iter_mut().enumerate().skip(17) {
+        *point = (60.0 + (i % 7) as f64 * 12.0, 60.0 + (i % 5) as f64 * 9.0);
+    }
+    p[30] = (100.0, 110.0);
+    let eye = |cx: f64| {
+        [
+            (cx - 15.0, 80.0),
+            (cx - 5.0, 75.0),
+            (cx + 5.0, 75.0),
+            (cx + 15.0, 80.0),
+            (cx + 5.0, 85.0),
+            (cx - 5.0, 85.0),
+        ]
+    };
+    p[36..42].copy_from_slice(&eye(70.0));
+    p[42..48].copy_from_slice(&eye(130.0));
+    p[48] = (75.0, 150.0);
+    p[54] = (125.0, 150.0);
+    p[62] = (100.0, 148.0);
+    p[66] = (100.0, 152.0);
+    p
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// A crude frontal face: jaw arc, nose tip, eyes, mouth at plausible places.
-    pub(crate) fn face() -> Vec<Point> {
-        let mut p = vec![(0.0, 0.0); 68];
-        for (i, point) in p.iter_mut().enumerate().take(17) {
-            let a = std::f64::consts::PI * (i as f64 / 16.0);
-            *point = (100.0 - 80.0 * a.cos(), 100.0 + 90.0 * a.sin());
-        }
-        for i in 17..68 {
-            p[i] = (60.0 + (i % 7) as f64 * 12.0, 60.0 + (i % 5) as f64 * 9.0);
-        }
-        p[30] = (100.0, 110.0);
-        let eye = |cx: f64| [(cx - 15.0, 80.0), (cx - 5.0, 75.0), (cx + 5.0, 75.0), (cx + 15.0, 80.0), (cx + 5.0, 85.0), (cx - 5.0, 85.0)];
-        p[36..42].copy_from_slice(&eye(70.0));
-        p[42..48].copy_from_slice(&eye(130.0));
-        p[48] = (75.0, 150.0);
-        p[54] = (125.0, 150.0);
-        p[62] = (100.0, 148.0);
-        p[66] = (100.0, 152.0);
-        p
+    fn face() -> Vec<Point> {
+        test_face()
     }
 
     fn transform(points: &[Point], scale: f64, angle: f64, shift: Point) -> Vec<Point> {
         let (s, c) = angle.sin_cos();
         points
             .iter()
-            .map(|&(x, y)| (scale * (c * x - s * y) + shift.0, scale * (s * x + c * y) + shift.1))
+            .map(|&(x, y)| {
+                (
+                    scale * (c * x - s * y) + shift.0,
+                    scale * (s * x + c * y) + shift.1,
+                )
+            })
             .collect()
     }
 
@@ -160,7 +180,8 @@ mod tests {
     #[test]
     fn signals_ignore_moving_the_picture() {
         let base = FaceSignals::from_landmarks(&face()).expect("signals");
-        let moved = FaceSignals::from_landmarks(&transform(&face(), 1.7, 0.4, (33.0, -20.0))).expect("signals");
+        let moved =
+            FaceSignals::from_landmarks(&transform(&face(), 1.7, 0.4, (33.0, -20.0))).expect("signals");
         assert!((base.yaw - moved.yaw).abs() < 1e-9);
         assert!((base.eyes - moved.eyes).abs() < 1e-9);
         assert!((base.mouth - moved.mouth).abs() < 1e-9);

@@ -83,7 +83,9 @@ pub enum LiveFailure {
     UnknownNonce,
     #[error("The challenge was not completed. Press Try again and follow each hint.")]
     NotCompleted,
-    #[error("The movements were not done in the order asked. Press Try again and follow the hints one at a time.")]
+    #[error(
+        "The movements were not done in the order asked. Press Try again and follow the hints one at a time."
+    )]
     WrongOrder,
     #[error(
         "We could not see a live face move. A photo or a screen cannot be used: look at the camera yourself and follow the hints."
@@ -93,7 +95,9 @@ pub enum LiveFailure {
     FaceChanged,
     #[error("These frames were already used in an earlier check. Press Try again.")]
     Replayed,
-    #[error("The frames' capture times are not plausible: they must increase and fit in the time since the challenge was issued.")]
+    #[error(
+        "The frames' capture times are not plausible: they must increase and fit in the time since the challenge was issued."
+    )]
     BadTimestamps,
     #[error("Too many frames for one check (at most {max}).")]
     TooManyFrames { max: usize },
@@ -294,7 +298,10 @@ impl Verifier {
 
         let (Some(points), Some(signals)) = (
             observation.landmarks.as_deref(),
-            observation.landmarks.as_deref().and_then(FaceSignals::from_landmarks),
+            observation
+                .landmarks
+                .as_deref()
+                .and_then(FaceSignals::from_landmarks),
         ) else {
             self.framing.clear();
             let issue = observation.issue.as_ref().unwrap_or(&FaceError::NoFace);
@@ -334,7 +341,12 @@ impl Verifier {
         }
     }
 
-    fn frame_the_face(&mut self, observation: &FaceObservation, signals: FaceSignals, points: &[(f64, f64)]) -> Hint {
+    fn frame_the_face(
+        &mut self,
+        observation: &FaceObservation,
+        signals: FaceSignals,
+        points: &[(f64, f64)],
+    ) -> Hint {
         let frontal = signals.yaw.abs() <= self.tuning.frontal_yaw;
         match &observation.issue {
             Some(issue) => {
@@ -363,7 +375,8 @@ impl Verifier {
             return hint("framing", "Hold still, looking at the camera…");
         };
         for tracker in &mut self.any_order {
-            if tracker.update(signals, &base, &self.tuning) && !self.seen_in_any_order.contains(&tracker.step) {
+            if tracker.update(signals, &base, &self.tuning) && !self.seen_in_any_order.contains(&tracker.step)
+            {
                 self.seen_in_any_order.push(tracker.step);
             }
         }
@@ -382,9 +395,11 @@ impl Verifier {
         }
         // Lighting or distance problems still deserve a word; blur and turns are expected here.
         match &observation.issue {
-            Some(issue @ (FaceError::TooDark { .. } | FaceError::TooBright { .. } | FaceError::FaceTooSmall { .. })) => {
-                issue_hint(issue)
-            }
+            Some(
+                issue @ (FaceError::TooDark { .. }
+                | FaceError::TooBright { .. }
+                | FaceError::FaceTooSmall { .. }),
+            ) => issue_hint(issue),
             _ if tracker.out && matches!(tracker.step, Step::TurnLeft | Step::TurnRight) => {
                 hint("look_back", "Now look back at the camera.")
             }
@@ -392,7 +407,12 @@ impl Verifier {
         }
     }
 
-    fn confirm(&mut self, t_ms: f64, observation: &FaceObservation, signals: &FaceSignals) -> Result<Hint, LiveFailure> {
+    fn confirm(
+        &mut self,
+        t_ms: f64,
+        observation: &FaceObservation,
+        signals: &FaceSignals,
+    ) -> Result<Hint, LiveFailure> {
         let after_steps = self.steps_done_at.is_some_and(|done| t_ms > done);
         let frontal = signals.yaw.abs() <= self.tuning.frontal_yaw;
         if !(after_steps && frontal && observation.encoding.is_some()) {
@@ -443,7 +463,10 @@ fn issue_hint(issue: &FaceError) -> Hint {
         FaceError::NoFace => hint("no_face", "No face found. Look at the camera in good light."),
         FaceError::MultipleFaces { .. } => hint("multiple_faces", "Only one person may be in the picture."),
         FaceError::FaceTooSmall { .. } => hint("move_closer", "Move closer to the camera."),
-        FaceError::TooDark { .. } => hint("more_light", "More light, please: turn on a light or face a window."),
+        FaceError::TooDark { .. } => hint(
+            "more_light",
+            "More light, please: turn on a light or face a window.",
+        ),
         FaceError::TooBright { .. } => hint("less_light", "Too bright: move out of direct light."),
         FaceError::TooBlurry { .. } => hint("hold_still", "Hold still."),
         FaceError::FaceTurned { .. } => hint("face_camera", "Look straight at the camera."),
@@ -473,4 +496,182 @@ pub fn percentile(values: &[f64], q: f64) -> f64 {
     sorted.sort_by(f64::total_cmp);
     let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
     sorted[rank - 1]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::face::ENCODING_LEN;
+
+    use crate::live::ssr::signals::test_face as face;
+
+    fn turned_left() -> Vec<(f64, f64)> {
+        let mut p = face();
+        p[30].0 += 25.0;
+        p
+    }
+
+    fn blinking() -> Vec<(f64, f64)> {
+        let mut p = face();
+        for i in [37, 38, 40, 41, 43, 44, 46, 47] {
+            p[i].1 = 80.0;
+        }
+        p
+    }
+
+    fn mouth_open() -> Vec<(f64, f64)> {
+        let mut p = face();
+        p[66].1 += 20.0;
+        p
+    }
+
+    fn person(x: f32) -> Encoding {
+        let mut values = [0.0; ENCODING_LEN];
+        values[0] = x;
+        Encoding(values)
+    }
+
+    fn seen(landmarks: Vec<(f64, f64)>, who: f32) -> FaceObservation {
+        FaceObservation {
+            frame_width: 640,
+            frame_height: 480,
+            face: Some(crate::face::FaceBox {
+                left: 20,
+                top: 60,
+                width: 160,
+                height: 160,
+            }),
+            landmarks: Some(landmarks),
+            pose: None,
+            issue: None,
+            encoding: Some(person(who)),
+        }
+    }
+
+    /// Feeds frames 100 ms apart; the last reply, or the failure.
+    fn run(steps: &[Step], frames: &[FaceObservation]) -> (Verifier, Result<FrameReply, LiveFailure>) {
+        let mut verifier = Verifier::new(steps.to_vec(), Tuning::default());
+        let mut last = Err(LiveFailure::NotCompleted);
+        for (i, frame) in frames.iter().enumerate() {
+            last = verifier.on_frame(i as f64 * 100.0, frame);
+            if last.is_err() || last.as_ref().is_ok_and(|r| r.passed) {
+                break;
+            }
+        }
+        (verifier, last)
+    }
+
+    /// Frames: framing, a turn to the left and back, a blink, frontal again.
+    fn turn_then_blink() -> Vec<FaceObservation> {
+        let mut frames: Vec<_> = (0..3).map(|_| seen(face(), 0.0)).collect();
+        frames.extend([
+            seen(turned_left(), 0.0),
+            seen(turned_left(), 0.01),
+            seen(face(), 0.0),
+        ]);
+        frames.extend([
+            seen(blinking(), 0.0),
+            seen(face(), 0.02),
+            seen(face(), 0.0),
+            seen(face(), 0.01),
+        ]);
+        frames
+    }
+
+    #[test]
+    fn the_steps_done_in_order_pass() {
+        let (verifier, last) = run(&[Step::TurnLeft, Step::Blink], &turn_then_blink());
+        let reply = last.expect("no failure");
+        assert!(reply.passed, "{reply:?}");
+        assert_eq!(reply.hint.code, "passed");
+        assert_eq!(reply.progress, Progress { done: 3, total: 3 });
+        assert!(verifier.samples().count() >= 3);
+    }
+
+    #[test]
+    fn the_steps_done_in_the_wrong_order_fail() {
+        let (verifier, last) = run(&[Step::Blink, Step::TurnLeft], &turn_then_blink());
+        assert!(!last.expect("no failure yet").passed);
+        assert_eq!(verifier.incomplete(), LiveFailure::WrongOrder);
+    }
+
+    #[test]
+    fn a_movement_not_asked_for_does_not_count() {
+        let mut frames: Vec<_> = (0..3).map(|_| seen(face(), 0.0)).collect();
+        frames.extend([seen(mouth_open(), 0.0), seen(face(), 0.0), seen(face(), 0.0)]);
+        let (verifier, last) = run(&[Step::TurnLeft], &frames);
+        assert!(!last.expect("no failure").passed);
+        assert_eq!(verifier.progress(), Progress { done: 1, total: 2 });
+        assert_eq!(verifier.incomplete(), LiveFailure::NotCompleted);
+    }
+
+    #[test]
+    fn another_face_part_way_fails() {
+        let mut frames = turn_then_blink();
+        frames[4] = seen(turned_left(), 0.9);
+        let (_, last) = run(&[Step::TurnLeft, Step::Blink], &frames);
+        assert_eq!(last.err(), Some(LiveFailure::FaceChanged));
+    }
+
+    #[test]
+    fn capture_times_must_increase() {
+        let mut verifier = Verifier::new(vec![Step::Blink], Tuning::default());
+        assert!(verifier.on_frame(100.0, &seen(face(), 0.0)).is_ok());
+        assert_eq!(
+            verifier.on_frame(100.0, &seen(face(), 0.0)).err(),
+            Some(LiveFailure::BadTimestamps)
+        );
+        assert_eq!(
+            verifier.on_frame(f64::NAN, &seen(face(), 0.0)).err(),
+            Some(LiveFailure::BadTimestamps)
+        );
+    }
+
+    #[test]
+    fn a_face_moved_only_as_a_whole_is_not_live() {
+        // A photo: the same landmarks shifted, turned in the plane and zoomed, frame after frame.
+        let moved = |k: f64| {
+            let (s, c) = (0.05 * k).sin_cos();
+            let zoom = 1.0 + 0.03 * k;
+            face()
+                .into_iter()
+                .map(|(x, y)| (zoom * (c * x - s * y) + 4.0 * k, zoom * (s * x + c * y) - 2.0 * k))
+                .collect::<Vec<_>>()
+        };
+        let frames: Vec<_> = (0..30).map(|k| seen(moved(f64::from(k % 6)), 0.0)).collect();
+        let (verifier, last) = run(&[Step::TurnLeft, Step::Blink], &frames);
+        assert!(!last.expect("no failure").passed);
+        assert!(verifier.non_rigid_motion() < 1e-6);
+        assert_eq!(verifier.incomplete(), LiveFailure::NoLiveMotion);
+    }
+
+    #[test]
+    fn hints_say_what_to_fix() {
+        let mut verifier = Verifier::new(vec![Step::OpenMouth], Tuning::default());
+        let mut nobody = seen(face(), 0.0);
+        nobody.landmarks = None;
+        nobody.encoding = None;
+        nobody.issue = Some(FaceError::NoFace);
+        assert_eq!(
+            verifier.on_frame(0.0, &nobody).expect("reply").hint.code,
+            "no_face"
+        );
+        let far: Vec<_> = face().into_iter().map(|(x, y)| (x / 3.0, y / 3.0)).collect();
+        assert_eq!(
+            verifier
+                .on_frame(100.0, &seen(far, 0.0))
+                .expect("reply")
+                .hint
+                .code,
+            "move_closer"
+        );
+        for t in [200.0, 300.0] {
+            assert_eq!(
+                verifier.on_frame(t, &seen(face(), 0.0)).expect("reply").hint.code,
+                "framing"
+            );
+        }
+        let reply = verifier.on_frame(400.0, &seen(face(), 0.0)).expect("reply");
+        assert_eq!((reply.hint.code.as_str(), reply.progress.done), ("open_mouth", 1));
+    }
 }
