@@ -7,7 +7,7 @@
 //!
 //! Groups: decode, detect (at the default working size), detect_working_size (the same frame at
 //! other working sizes), landmarks, encode, pipeline (all steps, as a face worker runs them),
-//! match (exact 1:N over 1k, 100k, 1M encodings). scripts/bench-compare.sh runs `pipeline` next to
+//! match (exact 1:N over 1k, 100k, 1M encodings), live_frame (a live-check frame at 320×240). scripts/bench-compare.sh runs `pipeline` next to
 //! the Python reference; docs/benchmarks.md has the figures.
 
 use std::hint::black_box;
@@ -144,6 +144,34 @@ fn matching(c: &mut Criterion) {
     group.finish();
 }
 
+/// The live check's per-frame work on a 320×240 JPEG (the size a page streams at the low end):
+/// decode + detect + landmarks + signals as a guidance frame, and the same with the encoding, as
+/// on the few frames the verifier samples.
+fn live_frame(c: &mut Criterion) {
+    let pipeline = pipeline();
+    let full = image::load_from_memory(&frame_bytes(FRAMES[0])).unwrap_or_else(|e| panic!("{e}"));
+    let small = full.resize_exact(320, 240, image::imageops::FilterType::Triangle);
+    let mut jpeg = std::io::Cursor::new(Vec::new());
+    small
+        .write_to(&mut jpeg, image::ImageOutputFormat::Jpeg(85))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let jpeg = jpeg.into_inner();
+    let observed = pipeline
+        .observe(ImageInput::Bytes(jpeg.clone()), false)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        observed.landmarks.is_some(),
+        "the 320x240 bench frame must show a usable face"
+    );
+    let mut group = c.benchmark_group("live_frame");
+    for (name, encode) in [("guidance_320x240", false), ("sampled_320x240", true)] {
+        group.bench_function(name, |b| {
+            b.iter(|| pipeline.observe(ImageInput::Bytes(black_box(jpeg.clone())), encode))
+        });
+    }
+    group.finish();
+}
+
 /// Few samples, short windows: a full run stays within minutes on a busy 2-core machine.
 fn config() -> Criterion {
     Criterion::default()
@@ -155,6 +183,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = face_steps, matching
+    targets = face_steps, matching, live_frame
 }
 criterion_main!(benches);

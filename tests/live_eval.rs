@@ -163,6 +163,14 @@ fn clips() -> &'static HashMap<&'static str, Vec<FaceObservation>> {
 
 /// Runs one attempt over `frames` (10 per second from t = 0) with the challenge `steps`.
 fn judge(steps: &[Step], frames: &[&FaceObservation]) -> Result<f64, LiveFailure> {
+    judge_with_samples(steps, frames).map(|(t, _)| t)
+}
+
+/// [`judge`], also returning the encodings the check sampled.
+fn judge_with_samples(
+    steps: &[Step],
+    frames: &[&FaceObservation],
+) -> Result<(f64, Vec<Encoding>), LiveFailure> {
     let mut verifier = Verifier::new(steps.to_vec(), Tuning::default());
     for (i, observation) in frames.iter().enumerate() {
         let t = i as f64 * 1000.0 / FPS;
@@ -170,7 +178,7 @@ fn judge(steps: &[Step], frames: &[&FaceObservation]) -> Result<f64, LiveFailure
             return Err(LiveFailure::NonceExpired);
         }
         if verifier.on_frame(t, observation)?.passed {
-            return Ok(t);
+            return Ok((t, verifier.samples().cloned().collect()));
         }
     }
     if std::env::var_os("LIVE_EVAL_DEBUG").is_some() {
@@ -312,6 +320,8 @@ fn liveness_error_rates_on_real_video() {
     attacks_accepted += swaps.accepted;
     line("another person part-way (franck → cap12/cap13)", &swaps);
 
+    report.push_str(&margin_report());
+
     times.sort_by(f64::total_cmp);
     let median = times.get(times.len() / 2).copied().unwrap_or(f64::NAN);
     report.push_str(&format!(
@@ -398,4 +408,77 @@ fn scan_segments() {
         }
         println!("{line}");
     }
+}
+
+/// The login decision on these people: each accepted live window's mean encoding against the
+/// enrolled (first accepted window of each clip, as enrolment keeps it: up to 5 samples) — the
+/// distance to the right person, and the gap to the nearest other one (the margin's headroom).
+fn margin_report() -> String {
+    let mut enrolled: Vec<(String, Vec<Encoding>)> = Vec::new();
+    let mut probes: Vec<(String, Encoding)> = Vec::new();
+    for (name, steps, frames) in live_windows() {
+        let person = name
+            .split('@')
+            .next()
+            .unwrap_or_default()
+            .replace("_mirrored", "");
+        let person = if person.starts_with("cap1") {
+            "cap".to_string()
+        } else {
+            person
+        };
+        let Ok((_, samples)) = judge_with_samples(&steps, &frames) else {
+            continue;
+        };
+        match enrolled.iter().any(|(p, _)| *p == person) {
+            false => enrolled.push((person, samples.into_iter().take(5).collect())),
+            true => probes.push((
+                person,
+                facegate::accounts::ssr::mean_encoding(&samples).expect("samples"),
+            )),
+        }
+    }
+    // Two more people enrolled from photos (as a kiosk may): the press photos' frames.
+    for photo in ["obama", "biden"] {
+        let samples: Vec<Encoding> = clips()[format!("attack_{photo}_still").as_str()]
+            .iter()
+            .filter_map(|o| o.encoding.clone())
+            .take(5)
+            .collect();
+        if !samples.is_empty() {
+            enrolled.push((photo.to_string(), samples));
+        }
+    }
+    let (mut genuine, mut gaps) = (Vec::new(), Vec::new());
+    for (person, probe) in &probes {
+        let nearest = |who: &(String, Vec<Encoding>)| {
+            who.1
+                .iter()
+                .map(|e| f64::from(e.distance(probe)))
+                .fold(f64::INFINITY, f64::min)
+        };
+        let own = enrolled
+            .iter()
+            .filter(|e| e.0 == *person)
+            .map(nearest)
+            .fold(f64::INFINITY, f64::min);
+        let other = enrolled
+            .iter()
+            .filter(|e| e.0 != *person)
+            .map(nearest)
+            .fold(f64::INFINITY, f64::min);
+        genuine.push(own);
+        gaps.push(other - own);
+    }
+    use facegate::live::ssr::verifier::percentile;
+    format!(
+        "\nLogin decision on these {} enrolled people, {} accepted live windows as logins: distance to the right \
+         person median {:.3}, max {:.3}; gap to the nearest other person min {:.3}, median {:.3}.\n",
+        enrolled.len(),
+        probes.len(),
+        percentile(&genuine, 0.5),
+        percentile(&genuine, 1.0),
+        percentile(&gaps, 0.0),
+        percentile(&gaps, 0.5),
+    )
 }
