@@ -34,7 +34,7 @@ impl AppState {
             .await
             .map_err(StartupError::Database)?;
         let gallery = Gallery::load(&db).await.map_err(StartupError::Gallery)?;
-        let live = LiveStore::new(config.live.clone());
+        let live = LiveStore::new(config.live.clone(), faces.workers());
         Ok(Self {
             live,
             leptos_options,

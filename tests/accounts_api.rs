@@ -7,24 +7,9 @@ mod support;
 use mongodb::bson::doc;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
-use support::{TestServer, data_url_of, photo, photo_data_url};
+use support::{TestServer, client, data_url_of, photo, photo_data_url, post};
 
 const SINGLE_IMAGE: &[&str] = &["--allow-single-image", "true"];
-
-fn client() -> Client {
-    Client::builder().cookie_store(true).build().expect("client")
-}
-
-async fn post(client: &Client, server: &TestServer, path: &str, body: Value) -> (StatusCode, Value) {
-    let response = client
-        .post(server.url(path))
-        .json(&body)
-        .send()
-        .await
-        .expect("request");
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
 
 async fn user_count(server: &TestServer) -> u64 {
     server.db().users().count_documents(doc! {}).await.expect("count")

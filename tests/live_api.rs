@@ -12,25 +12,10 @@ use futures::{SinkExt, StreamExt};
 use mongodb::bson::doc;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
-use support::{TestServer, clip_frames};
+use support::{TestServer, client, clip_frames, post};
 use tokio_tungstenite::tungstenite::Message;
 
 const PINNED: &[&str] = &["--liveness-challenge", "turn_left,blink"];
-
-fn client() -> Client {
-    Client::builder().cookie_store(true).build().expect("client")
-}
-
-async fn post(client: &Client, server: &TestServer, path: &str, body: Value) -> (StatusCode, Value) {
-    let response = client
-        .post(server.url(path))
-        .json(&body)
-        .send()
-        .await
-        .expect("request");
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
 
 async fn nonce(server: &TestServer, purpose: &str) -> Value {
     let (status, body) = post(&client(), server, "/api/liveness", json!({ "purpose": purpose })).await;

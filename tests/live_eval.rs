@@ -89,21 +89,9 @@ impl Cached {
     }
 }
 
-fn frame_files(clip: &str) -> Vec<PathBuf> {
-    let dir = support::repo_path(".cache/media/frames").join(clip);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}; run scripts/fetch-media.sh (make media)", dir.display()))
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "jpg"))
-        .collect();
-    files.sort();
-    files
-}
-
 /// Observes a clip's frames (two worker threads), or reads them from the cache.
 fn observe_clip(clip: &str) -> Vec<FaceObservation> {
-    let files = frame_files(clip);
+    let files = support::frame_files(clip);
     let cache = support::repo_path("target/live-cache").join(format!("{clip}-{}.json", files.len()));
     if let Ok(text) = std::fs::read_to_string(&cache)
         && let Ok(cached) = serde_json::from_str::<Vec<Cached>>(&text)

@@ -122,6 +122,11 @@ impl FaceEngine {
         &self.inner.settings
     }
 
+    /// Face worker threads started.
+    pub fn workers(&self) -> usize {
+        self.inner.pool.workers()
+    }
+
     /// Whether at least one worker with loaded models is running.
     pub fn models_loaded(&self) -> bool {
         self.inner.pool.alive() > 0

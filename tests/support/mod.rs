@@ -187,14 +187,7 @@ pub fn data_url_of(image: &image::DynamicImage) -> String {
 /// second), as `{t_ms, image}` with capture times from 0.
 pub fn clip_frames(clip: &str, start_s: f64, seconds: f64) -> Vec<serde_json::Value> {
     use base64::Engine;
-    let dir = repo_path(".cache/media/frames").join(clip);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}; run scripts/fetch-media.sh (make media)", dir.display()))
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "jpg"))
-        .collect();
-    files.sort();
+    let files = frame_files(clip);
     let first = (start_s * 10.0) as usize;
     let count = (seconds * 10.0) as usize;
     files
@@ -210,4 +203,42 @@ pub fn clip_frames(clip: &str, start_s: f64, seconds: f64) -> Vec<serde_json::Va
             })
         })
         .collect()
+}
+
+/// An HTTP client that keeps cookies, like a browser.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .expect("client")
+}
+
+/// POSTs JSON; the status and the JSON answer (`null` when there is none).
+pub async fn post(
+    client: &reqwest::Client,
+    server: &TestServer,
+    path: &str,
+    body: serde_json::Value,
+) -> (reqwest::StatusCode, serde_json::Value) {
+    let response = client
+        .post(server.url(path))
+        .json(&body)
+        .send()
+        .await
+        .expect("request");
+    let status = response.status();
+    (status, response.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+/// The JPEG frames of a clip cut by scripts/make-live-media.sh, in order.
+pub fn frame_files(clip: &str) -> Vec<PathBuf> {
+    let dir = repo_path(".cache/media/frames").join(clip);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}; run scripts/fetch-media.sh (make media)", dir.display()))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "jpg"))
+        .collect();
+    files.sort();
+    files
 }

@@ -11,7 +11,11 @@ pub mod defaults {
     pub const STEPS: &str = "turn_left,turn_right,open_mouth,blink";
     pub const STEP_COUNT: usize = 2;
     pub const NONCE_TTL_SECS: u64 = 20;
-    pub const MAX_SESSIONS: usize = 16;
+    /// 0: [`SESSIONS_PER_WORKER`] per face worker.
+    pub const MAX_SESSIONS: usize = 0;
+    /// Measured: 2 face workers answer ~50 frames a second, ten 5-fps sessions; at 8 the hint
+    /// latency p95 is ~110 ms (docs/benchmarks.md, "Live sessions").
+    pub const SESSIONS_PER_WORKER: usize = 4;
     pub const MAX_FRAMES: usize = 300;
 }
 
@@ -43,9 +47,9 @@ pub struct LiveSettings {
     #[arg(long, env = "FACEGATE_LIVENESS_CHALLENGE", value_delimiter = ',', value_parser = parse_step)]
     pub liveness_challenge: Option<Vec<Step>>,
 
-    /// Live sessions (open camera sockets) served at once; the next is told "busy".
-    #[arg(long, env = "FACEGATE_LIVE_MAX_SESSIONS", default_value_t = defaults::MAX_SESSIONS,
-          value_parser = clap::value_parser!(u64).range(1..).map(|n| n as usize))]
+    /// Live sessions (open camera sockets) served at once; the next is told "busy". 0 = four
+    /// per face worker.
+    #[arg(long, env = "FACEGATE_LIVE_MAX_SESSIONS", default_value_t = defaults::MAX_SESSIONS)]
     pub live_max_sessions: usize,
 
     /// Most frames one live check may send (socket or upload).
@@ -74,6 +78,14 @@ impl Default for LiveSettings {
 }
 
 impl LiveSettings {
+    /// The session cap: the setting, or four per face worker when it is 0.
+    pub fn session_cap(&self, face_workers: usize) -> usize {
+        match self.live_max_sessions {
+            0 => defaults::SESSIONS_PER_WORKER * face_workers.max(1),
+            n => n,
+        }
+    }
+
     pub fn nonce_ttl(&self) -> Duration {
         Duration::from_secs(self.liveness_nonce_ttl_secs)
     }

@@ -111,8 +111,9 @@ fn random_token() -> String {
 }
 
 impl LiveStore {
-    pub fn new(settings: LiveSettings) -> Self {
-        let sessions = Arc::new(Semaphore::new(settings.live_max_sessions));
+    /// `face_workers` sizes the default session cap.
+    pub fn new(settings: LiveSettings, face_workers: usize) -> Self {
+        let sessions = Arc::new(Semaphore::new(settings.session_cap(face_workers)));
         Self {
             inner: Arc::new(Inner {
                 settings,
@@ -269,7 +270,7 @@ mod tests {
     use super::*;
 
     fn store(settings: LiveSettings) -> LiveStore {
-        LiveStore::new(settings)
+        LiveStore::new(settings, 2)
     }
 
     #[test]
@@ -342,6 +343,18 @@ mod tests {
         store.remember_passed_frames(&[a]);
         assert!(store.is_replay(&a));
         assert!(!store.is_replay(&b));
+    }
+
+    #[test]
+    fn the_default_cap_follows_the_face_workers() {
+        let settings = LiveSettings::default();
+        assert_eq!(settings.session_cap(2), 8);
+        assert_eq!(settings.session_cap(0), 4);
+        let fixed = LiveSettings {
+            live_max_sessions: 3,
+            ..LiveSettings::default()
+        };
+        assert_eq!(fixed.session_cap(16), 3);
     }
 
     #[test]
