@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 use futures::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
 
+#[path = "../tests/support/mod.rs"]
+mod support;
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -58,15 +61,7 @@ async fn main() {
 /// JPEG frames of the franck clip (scripts/make-live-media.sh), as data URLs.
 fn load_frames() -> Vec<String> {
     use base64::Engine;
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache/media/frames/franck");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}; run scripts/fetch-media.sh", dir.display()))
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "jpg"))
-        .collect();
-    files.sort();
-    files
+    support::frame_files("franck")
         .iter()
         .take(600)
         .map(|f| {
