@@ -358,3 +358,37 @@ async fn live_sessions_are_capped_and_the_next_is_told_busy() {
         "a place is free again"
     );
 }
+
+/// Franck turns to his left (20-25 s of his clip), then opens his mouth (0-6 s): the same frames
+/// pass a challenge in that order and fail the reverse one.
+fn turn_then_mouth() -> Vec<Value> {
+    let mut frames = clip_frames("franck", 20.0, 5.0);
+    let offset = frames.len() as f64 * 100.0;
+    frames.extend(
+        clip_frames("franck", 0.0, 6.0)
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut frame)| {
+                frame["t_ms"] = json!(offset + i as f64 * 100.0);
+                frame
+            }),
+    );
+    frames
+}
+
+#[tokio::test]
+async fn movements_in_the_wrong_order_are_refused() {
+    let reversed = TestServer::start(&["--liveness-challenge", "open_mouth,turn_left"]).await;
+    let (status, body) = register_clip(&reversed, "Franck", turn_then_mouth()).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("wrong_order")),
+        "{body}"
+    );
+    assert_eq!(count(&reversed, "users").await, 0);
+
+    // The control: the same frames, asked in the order they show.
+    let in_order = TestServer::start(&["--liveness-challenge", "turn_left,open_mouth"]).await;
+    let (status, body) = register_clip(&in_order, "Franck", turn_then_mouth()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}

@@ -2,8 +2,8 @@
 //! video: windows cut from the test clips (live), and photos of real faces shown still, moved,
 //! rotated and tilted, and clips that switch to another person (attacks). Every frame goes
 //! through the real face pipeline; the verdict is the real [`Verifier`]. Prints the table in
-//! docs/live.md and writes it to target/live-eval.md. Movements in the wrong order are
-//! unit-tested in `verifier.rs`; replays, reused and expired nonces in tests/live_api.rs.
+//! docs/live.md and writes it to target/live-eval.md. Movements in the wrong order, replays,
+//! reused and expired nonces are tried through the real server in tests/live_api.rs.
 //!
 //! Frames: `scripts/make-live-media.sh` (10 per second). Encodings are computed on every 4th
 //! frame (every 400 ms, the verifier's sampling rate), and observations are cached in

@@ -28,7 +28,7 @@ fn keeps_proof(error_code: &str) -> bool {
 
 /// The server no longer knows a kept proof (it is single-use and short-lived).
 fn proof_gone(error_code: &str) -> bool {
-    matches!(error_code, "unknown_nonce" | "nonce_expired")
+    matches!(error_code, "unknown_proof" | "nonce_expired")
 }
 
 #[component]

@@ -242,7 +242,7 @@ impl LiveStore {
     /// request failed for a reason the person can fix without a new check (a taken username).
     pub fn take_proof(&self, proof: &str, purpose: Purpose) -> Result<PassedCheck, LiveFailure> {
         let mut proofs = lock(&self.inner.proofs);
-        let entry = proofs.remove(proof).ok_or(LiveFailure::UnknownNonce)?;
+        let entry = proofs.remove(proof).ok_or(LiveFailure::UnknownProof)?;
         if entry.expires_at <= Instant::now() {
             return Err(LiveFailure::NonceExpired);
         }

@@ -81,6 +81,8 @@ pub enum LiveFailure {
     NonceUsed,
     #[error("Unknown challenge. Start a new check (POST /api/liveness) and send its nonce.")]
     UnknownNonce,
+    #[error("This face check is unknown or was already used. Do the face check again.")]
+    UnknownProof,
     #[error("The challenge was not completed. Press Try again and follow each hint.")]
     NotCompleted,
     #[error(
@@ -111,6 +113,7 @@ impl LiveFailure {
             Self::NonceExpired => "nonce_expired",
             Self::NonceUsed => "nonce_used",
             Self::UnknownNonce => "unknown_nonce",
+            Self::UnknownProof => "unknown_proof",
             Self::NotCompleted => "challenge_not_completed",
             Self::WrongOrder => "wrong_order",
             Self::NoLiveMotion => "no_live_motion",
