@@ -14,7 +14,17 @@ data="${FACEGATE_DATA_DIR:-$root/data}"
 pidfile="$data/ferretdb.pid"
 ferretdb="$root/.tools/bin/ferretdb"
 
-running() { [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
+# Running means: the recorded process exists, is FerretDB, and has not exited. `kill -0` alone
+# is not enough: a FerretDB that died but was never reaped (its parent, this script, is gone and
+# not every container's init reaps orphans) still answers it, as a zombie.
+running() {
+  local pid state
+  pid="$(cat "$pidfile" 2>/dev/null)" || return 1
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  state="$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" || return 1
+  [[ -n "$state" && "$state" != Z && "$state" != X ]] || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q ferretdb
+}
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 case "${1:-}" in

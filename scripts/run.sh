@@ -18,7 +18,18 @@ if [[ -z "${MONGODB_URI:-}" ]]; then
 else
   echo "run: using the database at MONGODB_URI (the local FerretDB is not started)"
 fi
-cleanup() { ((started_db)) && scripts/db.sh stop || true; }
+# A local database that dies while the app runs is started again (the app reconnects by itself).
+watcher=""
+if ((started_db)); then
+  (while sleep 5; do
+    scripts/db.sh status >/dev/null 2>&1 || { echo "run: the local database stopped; restarting it" >&2; scripts/db.sh start >&2 || true; }
+  done) &
+  watcher=$!
+fi
+cleanup() {
+  [[ -n "$watcher" ]] && kill "$watcher" 2>/dev/null
+  ((started_db)) && scripts/db.sh stop || true
+}
 trap cleanup EXIT
 
 cargo leptos build --release
