@@ -7,13 +7,9 @@ mod support;
 use mongodb::bson::doc;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
-use support::{TestServer, client, data_url_of, photo, photo_data_url, post};
+use support::{TestServer, client, count, data_url_of, only_user, photo, photo_data_url, post};
 
 const SINGLE_IMAGE: &[&str] = &["--allow-single-image", "true"];
-
-async fn user_count(server: &TestServer) -> u64 {
-    server.db().users().count_documents(doc! {}).await.expect("count")
-}
 
 async fn get(client: &Client, server: &TestServer, path: &str) -> reqwest::Response {
     client.get(server.url(path)).send().await.expect("GET")
@@ -42,13 +38,7 @@ async fn register_log_in_and_be_greeted() {
     let user_id = body["user_id"].as_str().expect("user_id").to_string();
 
     // No picture is stored: only the 512-byte encoding.
-    let stored = server
-        .db()
-        .users()
-        .find_one(doc! {})
-        .await
-        .expect("find")
-        .expect("user");
+    let stored = only_user(&server).await;
     assert_eq!(stored.face_encodings.len(), 1);
     assert_eq!(stored.face_encodings[0].bytes.len(), 512);
 
@@ -188,7 +178,7 @@ async fn duplicates_are_refused_with_409() {
         (StatusCode::CONFLICT, Some("username_taken")),
         "{body}"
     );
-    assert_eq!(user_count(&server).await, 1);
+    assert_eq!(count(&server, "users").await, 1);
 }
 
 #[tokio::test]
@@ -311,7 +301,7 @@ async fn bad_input_is_refused_with_the_right_status_and_nothing_is_written() {
     assert_eq!(reply["error"], "payload_too_large");
 
     assert_eq!(
-        user_count(&server).await,
+        count(&server, "users").await,
         0,
         "nothing may be written on refused input"
     );
@@ -330,7 +320,7 @@ async fn a_deleted_account_leaves_no_face_behind() {
         .await
         .expect("delete");
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
-    assert_eq!(user_count(&server).await, 0);
+    assert_eq!(count(&server, "users").await, 0);
     assert_eq!(
         server
             .db()

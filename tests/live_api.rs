@@ -9,10 +9,9 @@ mod support;
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
-use mongodb::bson::doc;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
-use support::{TestServer, client, clip_frames, post};
+use support::{TestServer, client, clip_frames, count, only_user, post};
 use tokio_tungstenite::tungstenite::Message;
 
 const PINNED: &[&str] = &["--liveness-challenge", "turn_left,blink"];
@@ -56,14 +55,13 @@ async fn login_clip(client: &Client, server: &TestServer, frames: &[Value]) -> (
     (status, body, nonce)
 }
 
-async fn count(server: &TestServer, collection: &str) -> u64 {
-    server
-        .db()
-        .database()
-        .collection::<mongodb::bson::Document>(collection)
-        .count_documents(doc! {})
-        .await
-        .expect("count")
+/// Asserts a refusal with this status and error code.
+fn assert_refused((status, body): &(StatusCode, Value), expected: StatusCode, code: &str) {
+    assert_eq!(
+        (*status, body["error"].as_str()),
+        (expected, Some(code)),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -71,13 +69,7 @@ async fn a_live_person_registers_logs_in_and_cannot_be_replayed() {
     let server = TestServer::start(PINNED).await;
     let (status, body) = register_clip(&server, "Franck", clip_frames("franck", 20.0, 7.0)).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let stored = server
-        .db()
-        .users()
-        .find_one(doc! {})
-        .await
-        .expect("find")
-        .expect("user");
+    let stored = only_user(&server).await;
     assert!(
         (3..=5).contains(&stored.face_encodings.len()),
         "several encodings from different moments: {}",
@@ -102,32 +94,20 @@ async fn a_live_person_registers_logs_in_and_cannot_be_replayed() {
     assert_eq!(greeting["username"], "Franck");
 
     // (d) The same nonce again, and the same frames against a new nonce: both refused.
-    let (status, body) = post(
+    let reply = post(
         &client(),
         &server,
         "/api/login",
         json!({ "nonce": used_nonce, "frames": login_frames }),
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("nonce_used")),
-        "{body}"
-    );
+    assert_refused(&reply, StatusCode::UNPROCESSABLE_ENTITY, "nonce_used");
     let (status, body, _) = login_clip(&client(), &server, &login_frames).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("replayed")),
-        "{body}"
-    );
+    assert_refused(&(status, body), StatusCode::UNPROCESSABLE_ENTITY, "replayed");
 
     // The same face under another name: refused, nothing written.
-    let (status, body) = register_clip(&server, "Franck2", clip_frames("franck", 40.0, 10.0)).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::CONFLICT, Some("face_already_registered")),
-        "{body}"
-    );
+    let reply = register_clip(&server, "Franck2", clip_frames("franck", 40.0, 10.0)).await;
+    assert_refused(&reply, StatusCode::CONFLICT, "face_already_registered");
     assert_eq!(count(&server, "users").await, 1);
     assert_eq!(count(&server, "sessions").await, 1, "only the one real login");
 }
@@ -160,12 +140,8 @@ async fn another_person_part_way_is_refused_and_nothing_is_written() {
         frame["t_ms"] = json!(4000.0 + i as f64 * 100.0);
         frame
     }));
-    let (status, body) = register_clip(&server, "Mixed", frames).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("face_changed")),
-        "{body}"
-    );
+    let reply = register_clip(&server, "Mixed", frames).await;
+    assert_refused(&reply, StatusCode::UNPROCESSABLE_ENTITY, "face_changed");
     assert_eq!(count(&server, "users").await, 0);
 }
 
@@ -182,18 +158,14 @@ async fn an_expired_challenge_is_refused() {
     assert_eq!(challenge["challenge"], json!(["turn_left", "blink"]));
     tokio::time::sleep(Duration::from_millis(5200)).await;
     let frames = clip_frames("franck", 55.0, 4.0);
-    let (status, body) = post(
+    let reply = post(
         &client(),
         &server,
         "/api/login",
         json!({ "nonce": challenge["nonce"], "frames": frames }),
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("nonce_expired")),
-        "{body}"
-    );
+    assert_refused(&reply, StatusCode::UNPROCESSABLE_ENTITY, "nonce_expired");
 }
 
 #[tokio::test]
@@ -206,12 +178,8 @@ async fn frames_spanning_more_time_than_has_passed_are_refused() {
         "nonce": challenge["nonce"],
         "frames": clip_frames("franck", 20.0, 7.0),
     });
-    let (status, body) = post(&client(), &server, "/api/register", body).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("bad_timestamps")),
-        "{body}"
-    );
+    let reply = post(&client(), &server, "/api/register", body).await;
+    assert_refused(&reply, StatusCode::UNPROCESSABLE_ENTITY, "bad_timestamps");
     assert_eq!(count(&server, "users").await, 0);
 }
 
@@ -219,25 +187,17 @@ async fn frames_spanning_more_time_than_has_passed_are_refused() {
 async fn a_single_picture_is_refused_by_default() {
     let server = TestServer::start(&[]).await;
     let image = support::photo_data_url("obama.jpg");
-    let (status, body) = post(&client(), &server, "/api/login", json!({ "image": image })).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("liveness_required")),
-        "{body}"
-    );
+    let reply = post(&client(), &server, "/api/login", json!({ "image": image })).await;
+    assert_refused(&reply, StatusCode::BAD_REQUEST, "liveness_required");
     assert!(
-        body["message"]
+        reply.1["message"]
             .as_str()
             .unwrap_or_default()
             .contains("docs/api.md")
     );
     let register = json!({ "username": "ada", "email": "ada@example.org", "image": image });
-    let (status, body) = post(&client(), &server, "/api/register", register).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("liveness_required")),
-        "{body}"
-    );
+    let reply = post(&client(), &server, "/api/register", register).await;
+    assert_refused(&reply, StatusCode::BAD_REQUEST, "liveness_required");
     assert_eq!(count(&server, "users").await, 0);
 }
 
@@ -260,11 +220,7 @@ async fn a_face_close_to_two_people_is_refused_as_ambiguous() {
     let (status, body) = post(&client(), &server, "/api/register", kiosk).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let (status, body, _) = login_clip(&client(), &server, &clip_frames("franck", 55.0, 6.0)).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::UNAUTHORIZED, Some("ambiguous_match")),
-        "{body}"
-    );
+    assert_refused(&(status, body), StatusCode::UNAUTHORIZED, "ambiguous_match");
     assert_eq!(count(&server, "sessions").await, 0);
 }
 
@@ -379,12 +335,8 @@ fn turn_then_mouth() -> Vec<Value> {
 #[tokio::test]
 async fn movements_in_the_wrong_order_are_refused() {
     let reversed = TestServer::start(&["--liveness-challenge", "open_mouth,turn_left"]).await;
-    let (status, body) = register_clip(&reversed, "Franck", turn_then_mouth()).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("wrong_order")),
-        "{body}"
-    );
+    let reply = register_clip(&reversed, "Franck", turn_then_mouth()).await;
+    assert_refused(&reply, StatusCode::UNPROCESSABLE_ENTITY, "wrong_order");
     assert_eq!(count(&reversed, "users").await, 0);
 
     // The control: the same frames, asked in the order they show.

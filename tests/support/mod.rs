@@ -242,3 +242,25 @@ pub fn frame_files(clip: &str) -> Vec<PathBuf> {
     files.sort();
     files
 }
+
+/// Documents in one of the test database's collections.
+pub async fn count(server: &TestServer, collection: &str) -> u64 {
+    server
+        .db()
+        .database()
+        .collection::<mongodb::bson::Document>(collection)
+        .count_documents(mongodb::bson::doc! {})
+        .await
+        .expect("count")
+}
+
+/// The one stored user.
+pub async fn only_user(server: &TestServer) -> facegate::db::users::UserDoc {
+    server
+        .db()
+        .users()
+        .find_one(mongodb::bson::doc! {})
+        .await
+        .expect("find")
+        .expect("a stored user")
+}

@@ -81,15 +81,16 @@ impl LiveAttempt {
         if store.is_replay(&print) {
             return Err(LiveFailure::Replayed.into());
         }
+        // Before the face engine: an implausible frame must not cost a worker's time.
+        let allowed = self.challenge.issued_at.elapsed() + CLOCK_SLACK;
+        if self.verifier.span_until(t_ms) > allowed.as_secs_f64() * 1000.0 {
+            return Err(LiveFailure::BadTimestamps.into());
+        }
         self.prints.push(print);
 
         let want_encoding = self.verifier.wants_encoding(t_ms);
         let observation = engine.observe(image, want_encoding).await?;
         let reply = self.verifier.on_frame(t_ms, &observation)?;
-        let allowed = self.challenge.issued_at.elapsed() + CLOCK_SLACK;
-        if self.verifier.span_ms() > allowed.as_secs_f64() * 1000.0 {
-            return Err(LiveFailure::BadTimestamps.into());
-        }
         Ok(FrameOutcome {
             frame_width: observation.frame_width,
             frame_height: observation.frame_height,

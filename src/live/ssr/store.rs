@@ -26,6 +26,38 @@ pub const REPLAY_MEMORY: Duration = Duration::from_secs(3600);
 const REPLAY_CAPACITY: usize = 2_000_000;
 /// Outstanding nonces at most; beyond that new checks are refused as busy.
 const NONCE_CAPACITY: usize = 100_000;
+/// How often an expiring map may be swept.
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
+
+/// Entries with a lifetime, swept of expired ones at most once every [`SWEEP_EVERY`]: a sweep
+/// walks the whole map, and the requests that insert must not each pay for one.
+struct Expiring<V> {
+    entries: HashMap<String, V>,
+    last_sweep: Option<Instant>,
+}
+
+impl<V> Default for Expiring<V> {
+    fn default() -> Self {
+        Self {
+            entries: HashMap::new(),
+            last_sweep: None,
+        }
+    }
+}
+
+impl<V> Expiring<V> {
+    /// Keeps only the entries `alive` accepts, unless the last sweep was under a second ago.
+    fn sweep(&mut self, now: Instant, mut alive: impl FnMut(&V) -> bool) {
+        if self
+            .last_sweep
+            .is_some_and(|at| now.duration_since(at) < SWEEP_EVERY)
+        {
+            return;
+        }
+        self.entries.retain(|_, entry| alive(entry));
+        self.last_sweep = Some(now);
+    }
+}
 
 /// An issued challenge.
 #[derive(Debug, Clone)]
@@ -93,8 +125,8 @@ pub struct LiveStore {
 
 struct Inner {
     settings: LiveSettings,
-    nonces: Mutex<HashMap<String, NonceEntry>>,
-    proofs: Mutex<HashMap<String, ProofEntry>>,
+    nonces: Mutex<Expiring<NonceEntry>>,
+    proofs: Mutex<Expiring<ProofEntry>>,
     replays: Mutex<ReplayMemory>,
     sessions: Arc<Semaphore>,
 }
@@ -146,14 +178,14 @@ impl LiveStore {
             expires_at: now + self.inner.settings.nonce_ttl(),
         };
         let mut nonces = lock(&self.inner.nonces);
-        if nonces.len() >= NONCE_CAPACITY / 2 {
+        if nonces.entries.len() >= NONCE_CAPACITY / 2 {
             // Used entries are kept until they expire, to answer "used" rather than "unknown".
-            nonces.retain(|_, entry| entry.challenge.expires_at > now);
+            nonces.sweep(now, |entry| entry.challenge.expires_at > now);
         }
-        if nonces.len() >= NONCE_CAPACITY {
+        if nonces.entries.len() >= NONCE_CAPACITY {
             return None;
         }
-        nonces.insert(
+        nonces.entries.insert(
             challenge.nonce.clone(),
             NonceEntry {
                 challenge: challenge.clone(),
@@ -166,7 +198,7 @@ impl LiveStore {
     /// Takes a nonce for one attempt: it is used from now on, whatever the attempt's outcome.
     pub fn redeem_nonce(&self, nonce: &str, purpose: Purpose) -> Result<IssuedChallenge, LiveFailure> {
         let mut nonces = lock(&self.inner.nonces);
-        let entry = nonces.get_mut(nonce).ok_or(LiveFailure::UnknownNonce)?;
+        let entry = nonces.entries.get_mut(nonce).ok_or(LiveFailure::UnknownNonce)?;
         if entry.used {
             return Err(LiveFailure::NonceUsed);
         }
@@ -227,8 +259,8 @@ impl LiveStore {
         let now = Instant::now();
         let proof = random_token();
         let mut proofs = lock(&self.inner.proofs);
-        proofs.retain(|_, entry| entry.expires_at > now);
-        proofs.insert(
+        proofs.sweep(now, |entry| entry.expires_at > now);
+        proofs.entries.insert(
             proof.clone(),
             ProofEntry {
                 check,
@@ -242,20 +274,20 @@ impl LiveStore {
     /// request failed for a reason the person can fix without a new check (a taken username).
     pub fn take_proof(&self, proof: &str, purpose: Purpose) -> Result<PassedCheck, LiveFailure> {
         let mut proofs = lock(&self.inner.proofs);
-        let entry = proofs.remove(proof).ok_or(LiveFailure::UnknownProof)?;
+        let entry = proofs.entries.remove(proof).ok_or(LiveFailure::UnknownProof)?;
         if entry.expires_at <= Instant::now() {
             return Err(LiveFailure::NonceExpired);
         }
         if entry.check.purpose != purpose {
             let wanted = entry.check.purpose.code();
-            proofs.insert(proof.to_string(), entry);
+            proofs.entries.insert(proof.to_string(), entry);
             return Err(LiveFailure::WrongPurpose(wanted));
         }
         Ok(entry.check)
     }
 
     pub fn restore_proof(&self, proof: &str, check: PassedCheck) {
-        lock(&self.inner.proofs).insert(
+        lock(&self.inner.proofs).entries.insert(
             proof.to_string(),
             ProofEntry {
                 check,
@@ -334,6 +366,20 @@ mod tests {
         assert!(store.take_proof(&proof, Purpose::Register).is_err());
         store.restore_proof(&proof, taken);
         assert!(store.take_proof(&proof, Purpose::Register).is_ok());
+    }
+
+    #[test]
+    fn expiring_maps_are_swept_at_most_once_a_second() {
+        let start = Instant::now();
+        let mut map = Expiring::default();
+        map.entries.insert("a".to_string(), 1);
+        map.sweep(start, |_| false);
+        assert!(map.entries.is_empty());
+        map.entries.insert("b".to_string(), 2);
+        map.sweep(start + Duration::from_millis(500), |_| false);
+        assert_eq!(map.entries.len(), 1, "too soon for another sweep");
+        map.sweep(start + SWEEP_EVERY, |_| false);
+        assert!(map.entries.is_empty());
     }
 
     #[test]

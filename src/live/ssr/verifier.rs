@@ -249,12 +249,9 @@ impl Verifier {
         }
     }
 
-    /// Capture-time span of the frames so far, in milliseconds.
-    pub fn span_ms(&self) -> f64 {
-        match (self.first_t, self.last_t) {
-            (Some(first), Some(last)) => last - first,
-            _ => 0.0,
-        }
+    /// Capture-time span, in milliseconds, of the frames so far plus one captured at `t_ms`.
+    pub fn span_until(&self, t_ms: f64) -> f64 {
+        t_ms - self.first_t.unwrap_or(t_ms)
     }
 
     /// The encodings sampled so far (at different moments and poses).
