@@ -6,7 +6,8 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use crate::{
-    config::Config, db::Db, face::FaceEngine, gallery::Gallery, live::ssr::LiveStore, server::StartupError,
+    accounts::ssr::LoginTickets, config::Config, db::Db, face::FaceEngine, gallery::Gallery,
+    live::ssr::LiveStore, server::StartupError,
 };
 
 #[derive(Clone, FromRef)]
@@ -17,6 +18,8 @@ pub struct AppState {
     pub faces: FaceEngine,
     pub gallery: Gallery,
     pub live: LiveStore,
+    /// Faces that passed, waiting for their PIN.
+    pub tickets: LoginTickets,
 }
 
 impl AppState {
@@ -35,8 +38,14 @@ impl AppState {
             .map_err(StartupError::Database)?;
         let gallery = Gallery::load(&db).await.map_err(StartupError::Gallery)?;
         let live = LiveStore::new(config.live.clone(), faces.workers());
+        crate::db::housekeeping::spawn(
+            db.clone(),
+            config.accounts.session_idle(),
+            config.accounts.audit_retention(),
+        );
         Ok(Self {
             live,
+            tickets: LoginTickets::default(),
             leptos_options,
             config: Arc::new(config),
             db,

@@ -20,6 +20,7 @@ fn user(email: &str, username: &str) -> UserDoc {
         face_encodings: vec![encoding_to_binary(&encoding)],
         created_at: DateTime::now(),
         last_login_at: None,
+        pin_hash: None,
     }
 }
 

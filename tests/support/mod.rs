@@ -83,6 +83,9 @@ impl Drop for FerretDb {
     }
 }
 
+/// The PIN the tests register with (6 digits, passes the PIN rules).
+pub const PIN: &str = "583920";
+
 /// Settings for a test server on `db`, with extra command-line style arguments.
 pub fn test_config(db: &FerretDb, extra: &[&str]) -> Config {
     let models = repo_path("models");
@@ -112,7 +115,17 @@ pub struct TestServer {
 impl TestServer {
     pub async fn start(extra: &[&str]) -> Self {
         let db = FerretDb::start();
-        let config = test_config(&db, extra);
+        let (base_url, state, shutdown) = Self::serve(&db, extra).await;
+        Self {
+            base_url,
+            state,
+            shutdown: Some(shutdown),
+            db,
+        }
+    }
+
+    async fn serve(db: &FerretDb, extra: &[&str]) -> (String, AppState, tokio::sync::oneshot::Sender<()>) {
+        let config = test_config(db, extra);
         let leptos_options =
             leptos::config::get_configuration(Some(repo_path("Leptos.toml").to_str().expect("utf-8")))
                 .expect("Leptos.toml")
@@ -129,12 +142,19 @@ impl TestServer {
             .await
             .expect("server");
         });
-        Self {
-            base_url,
-            state,
-            shutdown: Some(tx),
-            db,
+        (base_url, state, tx)
+    }
+
+    /// Stops this app and starts a new one on the same database (a restart: nothing in memory
+    /// survives, everything stored does).
+    pub async fn restart(&mut self, extra: &[&str]) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
         }
+        let (base_url, state, shutdown) = Self::serve(&self.db, extra).await;
+        self.base_url = base_url;
+        self.state = state;
+        self.shutdown = Some(shutdown);
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -244,6 +264,27 @@ pub fn frame_files(clip: &str) -> Vec<PathBuf> {
 }
 
 /// Documents in one of the test database's collections.
+/// GETs `path` and reads the JSON answer.
+pub async fn get_json(client: &reqwest::Client, server: &TestServer, path: &str) -> serde_json::Value {
+    client
+        .get(server.url(path))
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("a JSON answer")
+}
+
+/// Every collection that holds something about a person: after an account is deleted, all empty.
+pub const PERSONAL_COLLECTIONS: [&str; 4] = ["users", "sessions", "audit", "pin_locks"];
+
+pub async fn assert_nothing_stored(server: &TestServer) {
+    for collection in PERSONAL_COLLECTIONS {
+        assert_eq!(count(server, collection).await, 0, "{collection} must be empty");
+    }
+}
+
 pub async fn count(server: &TestServer, collection: &str) -> u64 {
     server
         .db()
