@@ -424,3 +424,25 @@ async fn both_factors_in_one_request_sign_in_and_history_purges_after_retention(
     };
     assert_eq!(left, vec!["signed_in".to_string()]);
 }
+
+#[tokio::test]
+async fn an_account_from_before_pins_still_logs_in_by_face() {
+    let mut server = TestServer::start(SINGLE_IMAGE).await;
+    register_barack(&server).await;
+    server
+        .db()
+        .users()
+        .update_many(doc! {}, doc! { "$unset": { "pin_hash": "" } })
+        .await
+        .expect("unset");
+    server.restart(SINGLE_IMAGE).await;
+    let (status, body) = post(
+        &client(),
+        &server,
+        "/api/login",
+        json!({ "image": photo_data_url("obama2.jpg") }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["username"], "Barack");
+}

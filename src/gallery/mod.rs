@@ -2,6 +2,7 @@
 //! than a read of every user from MongoDB. Loaded at start-up, updated by this process on every
 //! register and delete. See docs/gallery.md for several app instances on one database.
 
+use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
 
 use futures::TryStreamExt;
@@ -18,6 +19,9 @@ use crate::{
 #[derive(Clone, Default)]
 pub struct Gallery {
     index: Arc<RwLock<EncodingIndex<ObjectId>>>,
+    /// Users registered before PINs existed: they have no second factor to ask for. Known here
+    /// so a login need not read the user from the database to find out.
+    without_pin: Arc<RwLock<HashSet<ObjectId>>>,
 }
 
 impl Gallery {
@@ -28,7 +32,7 @@ impl Gallery {
             .users()
             .clone_with_type::<mongodb::bson::Document>()
             .find(doc! {})
-            .projection(doc! { "_id": 1, "face_encodings": 1 })
+            .projection(doc! { "_id": 1, "face_encodings": 1, "pin_hash": 1 })
             .await?;
         let mut skipped = 0usize;
         while let Some(user) = users.try_next().await? {
@@ -52,11 +56,29 @@ impl Gallery {
                 continue;
             }
             gallery.add(id, &encodings);
+            if !user.contains_key("pin_hash") {
+                gallery
+                    .without_pin
+                    .write()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(id);
+            }
         }
         if skipped > 0 {
             tracing::warn!(
                 skipped,
                 "users without a readable face encoding were left out of the gallery"
+            );
+        }
+        let without_pin = gallery
+            .without_pin
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .len();
+        if without_pin > 0 {
+            tracing::warn!(
+                users = without_pin,
+                "users registered before PINs existed log in by face alone; ask them to register again"
             );
         }
         tracing::info!(users = gallery.len(), "face gallery loaded");
@@ -69,6 +91,18 @@ impl Gallery {
 
     pub fn remove(&self, id: &ObjectId) {
         self.write().remove(id);
+        self.without_pin
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id);
+    }
+
+    /// Whether `id` was registered before PINs existed (and so has none).
+    pub fn has_no_pin(&self, id: &ObjectId) -> bool {
+        self.without_pin
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(id)
     }
 
     pub fn len(&self) -> usize {

@@ -317,6 +317,19 @@ pub async fn login_with_check(
         SecondFactorPolicy::Ambiguous => ambiguous,
         SecondFactorPolicy::Off => false,
     };
+    // An account from before PINs existed has no second factor to ask for; an ambiguous face
+    // cannot be settled without one.
+    let legacy = state.gallery.has_no_pin(&identified.best);
+    if needs_second_factor && legacy {
+        if ambiguous {
+            return Err(AppError::NotIdentified {
+                code: "ambiguous_match",
+                message: AMBIGUOUS.into(),
+            });
+        }
+        tracing::warn!(user_id = %identified.best, "login by face alone: the account has no PIN");
+    }
+    let needs_second_factor = needs_second_factor && !legacy;
     if needs_second_factor {
         let candidates: Vec<ObjectId> = std::iter::once(identified.best)
             .chain(identified.contender)
