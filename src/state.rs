@@ -6,8 +6,13 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use crate::{
-    accounts::ssr::LoginTickets, config::Config, db::Db, face::FaceEngine, gallery::Gallery,
-    live::ssr::LiveStore, server::StartupError,
+    accounts::ssr::{LoginTickets, Passkeys},
+    config::Config,
+    db::Db,
+    face::FaceEngine,
+    gallery::Gallery,
+    live::ssr::LiveStore,
+    server::StartupError,
 };
 
 #[derive(Clone, FromRef)]
@@ -20,6 +25,7 @@ pub struct AppState {
     pub live: LiveStore,
     /// Faces that passed, waiting for their PIN.
     pub tickets: LoginTickets,
+    pub passkeys: Passkeys,
 }
 
 impl AppState {
@@ -38,6 +44,8 @@ impl AppState {
             .map_err(StartupError::Database)?;
         let gallery = Gallery::load(&db).await.map_err(StartupError::Gallery)?;
         let live = LiveStore::new(config.live.clone(), faces.workers());
+        let passkeys = Passkeys::new(None).map_err(StartupError::Config)?;
+        passkeys.load_owners(&db).await.map_err(StartupError::Gallery)?;
         crate::db::housekeeping::spawn(
             db.clone(),
             config.accounts.session_idle(),
@@ -46,6 +54,7 @@ impl AppState {
         Ok(Self {
             live,
             tickets: LoginTickets::default(),
+            passkeys,
             leptos_options,
             config: Arc::new(config),
             db,
