@@ -48,8 +48,8 @@ pub struct Config {
     #[arg(long, env = "FACEGATE_SESSION_TTL_HOURS", default_value_t = 168)]
     pub session_ttl_hours: u64,
 
-    /// Always mark the session cookie `Secure` (set this when facegate is served over HTTPS; a
-    /// proxy's `X-Forwarded-Proto: https` also turns it on per request).
+    /// Always mark the session cookie `Secure` (set this when facegate is served over HTTPS; an
+    /// https `public-origin`, or a trusted proxy's `X-Forwarded-Proto: https`, also turns it on).
     #[arg(long, env = "FACEGATE_SECURE_COOKIES", default_value_t = false, action = clap::ArgAction::Set)]
     pub secure_cookies: bool,
 
@@ -62,6 +62,9 @@ pub struct Config {
 
     #[command(flatten)]
     pub live: crate::live::ssr::LiveSettings,
+
+    #[command(flatten)]
+    pub http: crate::http::HttpSettings,
 }
 
 impl Config {

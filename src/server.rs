@@ -102,17 +102,21 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartupError> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(StartupError::Serve)
+    // The peer address is what ClientInfo starts from (throttling, trusted proxies).
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .map_err(StartupError::Serve)
 }
 
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
     let max_body = state.config.max_body_bytes;
-    Router::new()
+    let app = Router::new()
         .route("/healthz", get(health::healthz))
         .merge(rest::routes())
         .leptos_routes_with_context(
@@ -131,7 +135,8 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn(move |request: Request, next: Next| {
             refuse_oversized_body(max_body, request, next)
-        }))
+        }));
+    crate::http::protect(app, &state)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

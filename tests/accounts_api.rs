@@ -90,7 +90,8 @@ async fn register_log_in_and_be_greeted() {
 
 #[tokio::test]
 async fn the_session_cookie_is_http_only_and_same_site() {
-    let server = TestServer::start(SINGLE_IMAGE).await;
+    // X-Forwarded-Proto counts only from a trusted proxy (tests/http_security.rs tries the rest).
+    let server = TestServer::start(&["--allow-single-image", "true", "--trusted-proxies", "127.0.0.1"]).await;
     register(&server, "Barack", "barack@example.org", "obama.jpg").await;
     let response = Client::new()
         .post(server.url("/api/login"))

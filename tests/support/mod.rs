@@ -111,12 +111,24 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start(extra: &[&str]) -> Self {
+        Self::start_serving(extra, None).await
+    }
+
+    /// A server whose static files come from `site_root` instead of `target/site`.
+    pub async fn start_with_site_root(extra: &[&str], site_root: &Path) -> Self {
+        Self::start_serving(extra, Some(site_root)).await
+    }
+
+    async fn start_serving(extra: &[&str], site_root: Option<&Path>) -> Self {
         let db = FerretDb::start();
         let config = test_config(&db, extra);
-        let leptos_options =
+        let mut leptos_options =
             leptos::config::get_configuration(Some(repo_path("Leptos.toml").to_str().expect("utf-8")))
                 .expect("Leptos.toml")
                 .leptos_options;
+        if let Some(root) = site_root {
+            leptos_options.site_root = root.display().to_string().into();
+        }
         let state = AppState::start(config, leptos_options).await.expect("app state");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base_url = format!("http://{}", listener.local_addr().expect("addr"));
