@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use reqwest::{Client, Method, RequestBuilder, StatusCode, header::HeaderMap};
+use reqwest::{Client, RequestBuilder, StatusCode, header::HeaderMap};
 use serde_json::{Value, json};
 use support::{TestServer, count, photo_data_url};
 
@@ -438,6 +438,13 @@ async fn only_a_trusted_proxy_can_turn_on_secure_cookies() {
 // ---------------------------------------------------------------------------------------------
 // Throttling
 
+/// The test support switches the throttle off for the other test files; here it is on.
+async fn throttled_server(extra: &[&str]) -> TestServer {
+    let mut args = vec!["--throttle", "true"];
+    args.extend_from_slice(extra);
+    TestServer::start(&args).await
+}
+
 async fn attempt(server: &TestServer, path: &str, forwarded_for: Option<&str>) -> reqwest::Response {
     let request = plain_client().post(server.url(path)).json(&json!({}));
     let request = match forwarded_for {
@@ -468,7 +475,7 @@ async fn assert_throttled(response: reqwest::Response, max_wait: u64) -> u64 {
 
 #[tokio::test]
 async fn a_spent_burst_is_refused_per_client_address() {
-    let server = TestServer::start(&[
+    let server = throttled_server(&[
         "--trusted-proxies",
         "127.0.0.1",
         "--throttle-login-per-minute",
@@ -531,7 +538,7 @@ async fn a_spent_burst_is_refused_per_client_address() {
 
 #[tokio::test]
 async fn an_untrusted_client_cannot_dodge_the_limit_with_x_forwarded_for() {
-    let server = TestServer::start(&[
+    let server = throttled_server(&[
         "--throttle-register-per-minute",
         "1",
         "--throttle-register-burst",
@@ -555,7 +562,7 @@ async fn an_untrusted_client_cannot_dodge_the_limit_with_x_forwarded_for() {
 
 #[tokio::test]
 async fn the_budget_comes_back_after_the_wait() {
-    let server = TestServer::start(&["--throttle-live-per-minute", "60", "--throttle-live-burst", "1"]).await;
+    let server = throttled_server(&["--throttle-live-per-minute", "60", "--throttle-live-burst", "1"]).await;
     assert_eq!(
         attempt(&server, "/api/liveness", None).await.status(),
         StatusCode::CREATED
@@ -570,7 +577,7 @@ async fn the_budget_comes_back_after_the_wait() {
 
 #[tokio::test]
 async fn throttling_can_be_switched_off() {
-    let server = TestServer::start(&["--throttle", "false", "--throttle-live-burst", "1"]).await;
+    let server = throttled_server(&["--throttle-live-burst", "1", "--throttle", "false"]).await;
     for _ in 0..5 {
         assert_eq!(
             attempt(&server, "/api/liveness", None).await.status(),
@@ -581,9 +588,8 @@ async fn throttling_can_be_switched_off() {
 
 #[tokio::test]
 async fn the_live_socket_is_throttled() {
-    let server = TestServer::start(&["--throttle-live-per-minute", "1", "--throttle-live-burst", "2"]).await;
+    let server = throttled_server(&["--throttle-live-per-minute", "1", "--throttle-live-burst", "2"]).await;
     assert_eq!(websocket_status(&server, &[]).await, 101);
     assert_eq!(websocket_status(&server, &[]).await, 101);
     assert_eq!(websocket_status(&server, &[]).await, 429);
-    let _ = Method::GET;
 }

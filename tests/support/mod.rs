@@ -96,6 +96,10 @@ pub fn test_config(db: &FerretDb, extra: &[&str]) -> Config {
         models.display().to_string(),
         "--db-connect-timeout-secs".into(),
         "10".into(),
+        // Every test client is 127.0.0.1, one address: the throttle would refuse the tests of
+        // everything else. tests/http_security.rs turns it on (a later flag wins).
+        "--throttle".into(),
+        "false".into(),
     ];
     args.extend(extra.iter().map(|s| s.to_string()));
     Config::parse_with_file(None, args).expect("test config")
