@@ -69,6 +69,22 @@ fn csp_nonce(headers: &HeaderMap) -> String {
     csp[start..].split('\'').next().expect("nonce end").to_string()
 }
 
+/// Every `<script>` of `html` carries `nonce` (and there is at least the hydration script).
+fn assert_scripts_carry(html: &str, nonce: &str) {
+    let scripts: Vec<&str> = html
+        .split("<script")
+        .skip(1)
+        .map(|s| &s[..s.find('>').unwrap_or(s.len())])
+        .collect();
+    assert!(!scripts.is_empty(), "the page has its hydration script");
+    for script in &scripts {
+        assert!(
+            script.contains(&format!("nonce=\"{nonce}\"")),
+            "script without this response's nonce: <script{script}>"
+        );
+    }
+}
+
 fn cache_control(headers: &HeaderMap) -> Option<&str> {
     headers.get("cache-control").and_then(|v| v.to_str().ok())
 }
@@ -88,19 +104,7 @@ async fn every_kind_of_response_carries_the_security_headers() {
     assert_security_headers("page", &headers);
     assert_eq!(cache_control(&headers), Some("no-store"));
     let nonce = csp_nonce(&headers);
-    let html = page.text().await.expect("html");
-    let scripts: Vec<&str> = html
-        .split("<script")
-        .skip(1)
-        .map(|s| &s[..s.find('>').unwrap_or(s.len())])
-        .collect();
-    assert!(!scripts.is_empty(), "the page has its hydration script");
-    for script in &scripts {
-        assert!(
-            script.contains(&format!("nonce=\"{nonce}\"")),
-            "script without this response's nonce: <script{script}>"
-        );
-    }
+    assert_scripts_carry(&page.text().await.expect("html"), &nonce);
     // A new nonce per response.
     let again = client.get(server.url("/login")).send().await.expect("page");
     assert_ne!(csp_nonce(again.headers()), nonce);
@@ -121,6 +125,8 @@ async fn every_kind_of_response_carries_the_security_headers() {
     let missing = client.get(server.url("/no/such/page")).send().await.expect("404");
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     assert_security_headers("404", missing.headers());
+    let nonce = csp_nonce(missing.headers());
+    assert_scripts_carry(&missing.text().await.expect("html"), &nonce);
 
     // A static file: the same headers, and it may be cached.
     let css = client

@@ -236,6 +236,22 @@ mod tests {
     }
 
     #[test]
+    fn server_functions_read_the_client_from_the_request_parts() {
+        // leptos_axum provides a clone of the request's parts, extensions included.
+        let client = ClientInfo {
+            ip: ip("203.0.113.5"),
+            https: true,
+        };
+        leptos::prelude::Owner::new().with(|| {
+            assert_eq!(ClientInfo::current(), None, "outside a request");
+            let (mut parts, ()) = axum::http::Request::new(()).into_parts();
+            parts.extensions.insert(client);
+            leptos::prelude::provide_context(parts);
+            assert_eq!(ClientInfo::current(), Some(client));
+        });
+    }
+
+    #[test]
     fn https_by_configuration() {
         let by_origin = config(&["--public-origin", "https://face.example.org"]);
         assert!(ClientInfo::resolve(&by_origin, Some(ip("127.0.0.1")), &HeaderMap::new()).https);
