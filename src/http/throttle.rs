@@ -140,6 +140,11 @@ impl Throttle {
             .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
     }
 
+    /// Client addresses remembered, over all classes.
+    pub fn remembered_clients(&self) -> usize {
+        self.limiters.iter().map(|limiter| limiter.len()).sum()
+    }
+
     /// Forgets addresses whose budget is full again, so memory follows recent clients only.
     pub fn forget_idle_clients(&self) {
         for limiter in &self.limiters {
@@ -151,7 +156,12 @@ impl Throttle {
     /// Sweeps idle clients every minute until the throttle is dropped (with its router).
     pub fn sweep_in_background(throttle: &Arc<Self>) {
         let throttle: Weak<Self> = Arc::downgrade(throttle);
-        tokio::spawn(async move {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            // A router built outside Tokio (never by `serve`): nothing to sweep with.
+            tracing::warn!("throttle: no Tokio runtime, idle client addresses will not be forgotten");
+            return;
+        };
+        runtime.spawn(async move {
             let mut ticks = tokio::time::interval(Duration::from_secs(60));
             ticks.tick().await;
             loop {
@@ -279,6 +289,37 @@ mod tests {
                 .check(ThrottleClass::Login, "192.0.2.2".parse().expect("ip"))
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn idle_clients_are_forgotten() {
+        let config = crate::config::Config::parse_with_file(
+            None,
+            [
+                "facegate",
+                "--throttle-login-per-minute",
+                "120",
+                "--throttle-login-burst",
+                "1",
+            ],
+        )
+        .expect("config");
+        let throttle = Throttle::from_settings(&config.http).expect("on");
+        for last in 0..100u8 {
+            let _ = throttle.check(ThrottleClass::Login, IpAddr::from([192, 0, 2, last]));
+        }
+        assert_eq!(throttle.remembered_clients(), 100);
+        throttle.forget_idle_clients();
+        assert_eq!(
+            throttle.remembered_clients(),
+            100,
+            "still within their refill time"
+        );
+        // One token every 0.5 s; governor forgets an address one refill interval after its budget
+        // is full again.
+        std::thread::sleep(Duration::from_millis(1300));
+        throttle.forget_idle_clients();
+        assert_eq!(throttle.remembered_clients(), 0);
     }
 
     #[test]
