@@ -18,6 +18,9 @@ use crate::{
 
 /// The HTML document around the app; rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // Before any script is rendered: they must carry the nonce the CSP header names.
+    #[cfg(feature = "ssr")]
+    crate::http::provide_csp_nonce();
     view! {
         <!DOCTYPE html>
         <html lang="en">

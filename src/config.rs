@@ -44,8 +44,8 @@ pub struct Config {
     #[arg(long, env = "FACEGATE_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,
 
-    /// Always mark the session cookie `Secure` (set this when facegate is served over HTTPS; a
-    /// proxy's `X-Forwarded-Proto: https` also turns it on per request).
+    /// Always mark the session cookie `Secure` (set this when facegate is served over HTTPS; an
+    /// https `public-origin`, or a trusted proxy's `X-Forwarded-Proto: https`, also turns it on).
     #[arg(long, env = "FACEGATE_SECURE_COOKIES", default_value_t = false, action = clap::ArgAction::Set)]
     pub secure_cookies: bool,
 
@@ -61,6 +61,9 @@ pub struct Config {
 
     #[command(flatten)]
     pub accounts: crate::accounts::ssr::AccountSettings,
+
+    #[command(flatten)]
+    pub http: crate::http::HttpSettings,
 }
 
 impl Config {

@@ -26,6 +26,8 @@ pub mod gallery;
 #[cfg(feature = "ssr")]
 pub mod health;
 #[cfg(feature = "ssr")]
+pub mod http;
+#[cfg(feature = "ssr")]
 pub mod rest;
 #[cfg(feature = "ssr")]
 pub mod server;

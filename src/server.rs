@@ -102,7 +102,8 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartupError> {
-    // The peer address reaches handlers (account history, throttling) as `ConnectInfo`.
+    // The peer address is what ClientInfo starts from (account history, throttling, trusted
+    // proxies).
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
@@ -116,7 +117,7 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
     let max_body = state.config.max_body_bytes;
-    Router::new()
+    let app = Router::new()
         .route("/healthz", get(health::healthz))
         .merge(rest::routes())
         .leptos_routes_with_context(
@@ -135,7 +136,8 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn(move |request: Request, next: Next| {
             refuse_oversized_body(max_body, request, next)
-        }))
+        }));
+    crate::http::protect(app, &state)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

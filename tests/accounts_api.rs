@@ -90,10 +90,12 @@ async fn register_log_in_and_be_greeted() {
 
 #[tokio::test]
 async fn the_session_cookie_is_host_only_http_only_and_same_site() {
-    let server = TestServer::start(&["--allow-single-image", "true", "--secure-cookies", "true"]).await;
+    // Over HTTPS (as a trusted proxy reports it; tests/http_security.rs tries untrusted ones).
+    let server = TestServer::start(&["--allow-single-image", "true", "--trusted-proxies", "127.0.0.1"]).await;
     register(&server, "Barack", "barack@example.org", "obama.jpg").await;
     let response = Client::new()
         .post(server.url("/api/login"))
+        .header("x-forwarded-proto", "https")
         .json(&json!({ "image": photo_data_url("obama3.jpg"), "pin": PIN }))
         .send()
         .await

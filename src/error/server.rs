@@ -34,9 +34,8 @@ pub enum AppError {
     /// A unique value is taken (email already registered, username taken).
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
-    #[error("{0}")]
-    TooManyRequests(String),
-    /// Refused for now, for a known time (a PIN lock): 429 with `Retry-After`.
+    /// Refused for now, for a known time (a client's throttle, an account's PIN lock): 429 with
+    /// `Retry-After`.
     #[error("{message}")]
     RetryLater {
         code: &'static str,
@@ -63,7 +62,7 @@ impl AppError {
             Self::Unauthorized(_) | Self::NotIdentified { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::Conflict { .. } => StatusCode::CONFLICT,
-            Self::TooManyRequests(_) | Self::RetryLater { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::RetryLater { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Busy(_) | Self::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -81,7 +80,6 @@ impl AppError {
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::Unauthorized(_) => "unauthorized",
-            Self::TooManyRequests(_) => "too_many_requests",
             Self::Busy(_) => "busy",
             Self::DatabaseUnavailable(_) => "database_unavailable",
             Self::Internal(_) => "internal",

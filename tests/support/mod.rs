@@ -101,6 +101,10 @@ pub fn test_config(db: &FerretDb, extra: &[&str]) -> Config {
         models.display().to_string(),
         "--db-connect-timeout-secs".into(),
         "10".into(),
+        // Every test client is 127.0.0.1, one address: the throttle would refuse the tests of
+        // everything else. tests/http_security.rs turns it on (a later flag wins).
+        "--throttle".into(),
+        "false".into(),
     ];
     args.extend(extra.iter().map(|s| s.to_string()));
     Config::parse_with_file(None, args).expect("test config")
@@ -116,8 +120,17 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start(extra: &[&str]) -> Self {
+        Self::start_serving(extra, None).await
+    }
+
+    /// A server whose static files come from `site_root` instead of `target/site`.
+    pub async fn start_with_site_root(extra: &[&str], site_root: &Path) -> Self {
+        Self::start_serving(extra, Some(site_root)).await
+    }
+
+    async fn start_serving(extra: &[&str], site_root: Option<&Path>) -> Self {
         let db = FerretDb::start();
-        let (base_url, state, shutdown) = Self::serve(&db, extra).await;
+        let (base_url, state, shutdown) = Self::serve(&db, extra, site_root).await;
         Self {
             base_url,
             state,
@@ -126,12 +139,19 @@ impl TestServer {
         }
     }
 
-    async fn serve(db: &FerretDb, extra: &[&str]) -> (String, AppState, tokio::sync::oneshot::Sender<()>) {
+    async fn serve(
+        db: &FerretDb,
+        extra: &[&str],
+        site_root: Option<&Path>,
+    ) -> (String, AppState, tokio::sync::oneshot::Sender<()>) {
         let config = test_config(db, extra);
-        let leptos_options =
+        let mut leptos_options =
             leptos::config::get_configuration(Some(repo_path("Leptos.toml").to_str().expect("utf-8")))
                 .expect("Leptos.toml")
                 .leptos_options;
+        if let Some(root) = site_root {
+            leptos_options.site_root = root.display().to_string().into();
+        }
         let state = AppState::start(config, leptos_options).await.expect("app state");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base_url = format!("http://{}", listener.local_addr().expect("addr"));
@@ -153,7 +173,7 @@ impl TestServer {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        let (base_url, state, shutdown) = Self::serve(&self.db, extra).await;
+        let (base_url, state, shutdown) = Self::serve(&self.db, extra, None).await;
         self.base_url = base_url;
         self.state = state;
         self.shutdown = Some(shutdown);

@@ -81,13 +81,11 @@ pub fn token_from_headers(headers: &HeaderMap) -> Option<SessionToken> {
         .map(|(_, value)| SessionToken::from_cookie(value))
 }
 
-/// Should cookies carry `Secure`? When configured so, or when a TLS proxy says it served HTTPS.
+/// Should cookies carry `Secure`? When configured so (or the public origin is https), or when a
+/// trusted TLS proxy says it served HTTPS (decided by `crate::http`, which ignores an untrusted
+/// client's `X-Forwarded-Proto`).
 pub fn cookies_secure(state: &AppState, headers: &HeaderMap) -> bool {
-    state.config.secure_cookies
-        || headers
-            .get("x-forwarded-proto")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+    crate::http::cookie_secure_from_headers(&state.config, headers)
 }
 
 #[cfg(test)]

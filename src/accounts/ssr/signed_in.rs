@@ -70,10 +70,18 @@ const USER_AGENT_MAX: usize = 200;
 
 impl ClientMeta {
     pub fn from_parts(parts: &Parts) -> Self {
+        // The address the front door resolved (a trusted proxy's X-Forwarded-For counted), else
+        // the peer's.
         let address = parts
             .extensions
-            .get::<ConnectInfo<std::net::SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip().to_string());
+            .get::<crate::http::ClientInfo>()
+            .map(|client| client.ip.to_string())
+            .or_else(|| {
+                parts
+                    .extensions
+                    .get::<ConnectInfo<std::net::SocketAddr>>()
+                    .map(|ConnectInfo(addr)| addr.ip().to_string())
+            });
         let user_agent = parts
             .headers
             .get(USER_AGENT)
