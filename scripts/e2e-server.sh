@@ -22,9 +22,10 @@ mkdir -p "$work/db"
 pids+=($!)
 
 binary="${E2E_BINARY:-target/debug/facegate}"
+"$binary" keys new --file "$work/template-keys" >/dev/null   # face templates are encrypted at rest
 # The fake-camera clips are recordings: pin the challenge to what they show (franck and cap12
 # turn to their left in them, see scripts/make-live-media.sh), and give a looping clip time.
-MONGODB_URI="mongodb://127.0.0.1:$db_port/" FACEGATE_DATABASE=facegate_e2e \
+MONGODB_URI="mongodb://127.0.0.1:$db_port/" FACEGATE_DATABASE=facegate_e2e FACEGATE_TEMPLATE_KEY_FILE="$work/template-keys" \
   FACEGATE_LIVENESS_CHALLENGE=turn_left FACEGATE_LIVENESS_NONCE_TTL_SECS=60 FACEGATE_LIVE_MAX_FRAMES=600 \
   FACEGATE_LISTEN="127.0.0.1:$port" LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_ENV=PROD \
   RUST_LOG="${RUST_LOG:-info,tower_http=warn}" "$binary" &

@@ -25,7 +25,7 @@ fn free_port() -> u16 {
 pub struct FerretDb {
     child: Child,
     pub uri: String,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl FerretDb {
@@ -64,8 +64,14 @@ impl FerretDb {
         Self {
             child,
             uri: format!("mongodb://127.0.0.1:{port}/"),
-            _dir: dir,
+            dir,
         }
+    }
+
+    /// The template key file of servers on this database (created by [`test_config`]); it lives
+    /// in the database's throwaway folder, so a restarted server finds the same keys.
+    pub fn key_file(&self) -> PathBuf {
+        self.dir.path().join("template-keys")
     }
 }
 
@@ -83,8 +89,15 @@ impl Drop for FerretDb {
     }
 }
 
-/// Settings for a test server on `db`, with extra command-line style arguments.
+/// Settings for a test server on `db`, with extra command-line style arguments (which win). The
+/// template key file is `db.key_file()`, created with one random key when missing.
 pub fn test_config(db: &FerretDb, extra: &[&str]) -> Config {
+    use facegate::templates::{KeyRing, TemplateKey, keyring};
+    let key_file = db.key_file();
+    if !key_file.exists() {
+        let ring = KeyRing::new(vec![TemplateKey::generate("test-key").expect("key")]).expect("ring");
+        keyring::create(&key_file, &ring).expect("template key file");
+    }
     let models = repo_path("models");
     let mut args = vec![
         "facegate".to_string(),
@@ -96,6 +109,8 @@ pub fn test_config(db: &FerretDb, extra: &[&str]) -> Config {
         models.display().to_string(),
         "--db-connect-timeout-secs".into(),
         "10".into(),
+        "--template-key-file".into(),
+        key_file.display().to_string(),
     ];
     args.extend(extra.iter().map(|s| s.to_string()));
     Config::parse_with_file(None, args).expect("test config")
@@ -105,19 +120,40 @@ pub fn test_config(db: &FerretDb, extra: &[&str]) -> Config {
 pub struct TestServer {
     pub base_url: String,
     pub state: AppState,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    shutdown: Shutdown,
     pub db: FerretDb,
+}
+
+/// Ends the server when dropped (a field of its own, so `TestServer::stop` can keep the database).
+struct Shutdown(Option<tokio::sync::oneshot::Sender<()>>);
+
+impl Drop for Shutdown {
+    fn drop(&mut self) {
+        if let Some(tx) = self.0.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Leptos' settings from the repository's Leptos.toml.
+pub fn leptos_options() -> leptos::config::LeptosOptions {
+    leptos::config::get_configuration(Some(repo_path("Leptos.toml").to_str().expect("utf-8")))
+        .expect("Leptos.toml")
+        .leptos_options
 }
 
 impl TestServer {
     pub async fn start(extra: &[&str]) -> Self {
-        let db = FerretDb::start();
+        Self::start_on(FerretDb::start(), extra).await
+    }
+
+    /// A server on an existing database (a restart: same data, same key file unless `extra`
+    /// names another).
+    pub async fn start_on(db: FerretDb, extra: &[&str]) -> Self {
         let config = test_config(&db, extra);
-        let leptos_options =
-            leptos::config::get_configuration(Some(repo_path("Leptos.toml").to_str().expect("utf-8")))
-                .expect("Leptos.toml")
-                .leptos_options;
-        let state = AppState::start(config, leptos_options).await.expect("app state");
+        let state = AppState::start(config, leptos_options())
+            .await
+            .expect("app state");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base_url = format!("http://{}", listener.local_addr().expect("addr"));
         let (tx, rx) = tokio::sync::oneshot::channel();
@@ -132,9 +168,16 @@ impl TestServer {
         Self {
             base_url,
             state,
-            shutdown: Some(tx),
+            shutdown: Shutdown(Some(tx)),
             db,
         }
+    }
+
+    /// Stops the server and hands back its database, e.g. for [`TestServer::start_on`].
+    pub fn stop(self) -> FerretDb {
+        let Self { shutdown, db, .. } = self;
+        drop(shutdown);
+        db
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -143,14 +186,6 @@ impl TestServer {
 
     pub fn db(&self) -> &Db {
         &self.state.db
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
     }
 }
 
@@ -252,6 +287,19 @@ pub async fn count(server: &TestServer, collection: &str) -> u64 {
         .count_documents(mongodb::bson::doc! {})
         .await
         .expect("count")
+}
+
+/// The one stored user and its enrolled encodings, opened with the server's template keys.
+pub async fn only_user_encodings(
+    server: &TestServer,
+) -> (facegate::db::users::UserDoc, Vec<facegate::face::Encoding>) {
+    let user = only_user(server).await;
+    let encodings = server
+        .state
+        .templates
+        .open(&user.id, &user.face_templates)
+        .expect("templates open");
+    (user, encodings)
 }
 
 /// The one stored user.
