@@ -44,10 +44,6 @@ pub struct Config {
     #[arg(long, env = "FACEGATE_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,
 
-    /// How long a login stays valid, in hours.
-    #[arg(long, env = "FACEGATE_SESSION_TTL_HOURS", default_value_t = 168)]
-    pub session_ttl_hours: u64,
-
     /// Always mark the session cookie `Secure` (set this when facegate is served over HTTPS; a
     /// proxy's `X-Forwarded-Proto: https` also turns it on per request).
     #[arg(long, env = "FACEGATE_SECURE_COOKIES", default_value_t = false, action = clap::ArgAction::Set)]
@@ -79,6 +75,9 @@ pub struct Config {
     #[command(flatten)]
     pub live: crate::live::ssr::LiveSettings,
 
+    #[command(flatten)]
+    pub accounts: crate::accounts::ssr::AccountSettings,
+
     /// Without a command, facegate serves the app.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -99,10 +98,6 @@ impl Config {
 
     pub fn template_key_reload(&self) -> Duration {
         Duration::from_secs(self.template_key_reload_secs)
-    }
-
-    pub fn session_ttl(&self) -> Duration {
-        Duration::from_secs(self.session_ttl_hours * 3600)
     }
 
     /// Reads flags, environment and the settings file. Errors are messages for the operator.

@@ -7,6 +7,7 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use crate::{
+    accounts::ssr::LoginTickets,
     config::Config,
     db::Db,
     face::FaceEngine,
@@ -24,6 +25,8 @@ pub struct AppState {
     pub faces: FaceEngine,
     pub gallery: Gallery,
     pub live: LiveStore,
+    /// Faces that passed, waiting for their PIN.
+    pub tickets: LoginTickets,
     /// Seals and opens the stored face templates (`crate::templates`).
     pub templates: TemplateCipher,
 }
@@ -61,8 +64,14 @@ impl AppState {
             .map_err(StartupError::Gallery)?;
         templates.watch(config.template_key_reload());
         let live = LiveStore::new(config.live.clone(), faces.workers());
+        crate::db::housekeeping::spawn(
+            db.clone(),
+            config.accounts.session_idle(),
+            config.accounts.audit_retention(),
+        );
         Ok(Self {
             live,
+            tickets: LoginTickets::default(),
             leptos_options,
             config: Arc::new(config),
             db,

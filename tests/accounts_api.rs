@@ -7,7 +7,7 @@ mod support;
 use mongodb::bson::doc;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
-use support::{TestServer, client, count, data_url_of, only_user, photo, photo_data_url, post};
+use support::{PIN, TestServer, client, count, data_url_of, only_user, photo, photo_data_url, post};
 
 const SINGLE_IMAGE: &[&str] = &["--allow-single-image", "true"];
 
@@ -20,13 +20,13 @@ async fn log_in(client: &Client, server: &TestServer, photo: &str) -> (StatusCod
         client,
         server,
         "/api/login",
-        json!({ "image": photo_data_url(photo) }),
+        json!({ "image": photo_data_url(photo), "pin": PIN }),
     )
     .await
 }
 
 async fn register(server: &TestServer, username: &str, email: &str, photo: &str) -> (StatusCode, Value) {
-    let body = json!({ "username": username, "email": email, "image": photo_data_url(photo) });
+    let body = json!({ "username": username, "email": email, "pin": PIN, "image": photo_data_url(photo) });
     post(&client(), server, "/api/register", body).await
 }
 
@@ -88,13 +88,12 @@ async fn register_log_in_and_be_greeted() {
 }
 
 #[tokio::test]
-async fn the_session_cookie_is_http_only_and_same_site() {
-    let server = TestServer::start(SINGLE_IMAGE).await;
+async fn the_session_cookie_is_host_only_http_only_and_same_site() {
+    let server = TestServer::start(&["--allow-single-image", "true", "--secure-cookies", "true"]).await;
     register(&server, "Barack", "barack@example.org", "obama.jpg").await;
     let response = Client::new()
         .post(server.url("/api/login"))
-        .header("x-forwarded-proto", "https")
-        .json(&json!({ "image": photo_data_url("obama3.jpg") }))
+        .json(&json!({ "image": photo_data_url("obama3.jpg"), "pin": PIN }))
         .send()
         .await
         .expect("login");
@@ -103,11 +102,15 @@ async fn the_session_cookie_is_http_only_and_same_site() {
         .to_str()
         .expect("ascii")
         .to_string();
-    assert!(cookie.starts_with("facegate_session="), "{cookie}");
+    assert!(cookie.starts_with("__Host-facegate_session="), "{cookie}");
     for attribute in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
         assert!(cookie.contains(attribute), "{attribute} missing from {cookie}");
     }
-    let token = cookie["facegate_session=".len()..]
+    assert!(
+        !cookie.contains("Domain"),
+        "a __Host- cookie has no Domain: {cookie}"
+    );
+    let token = cookie["__Host-facegate_session=".len()..]
         .split(';')
         .next()
         .expect("value");
@@ -186,7 +189,8 @@ async fn racing_registrations_of_one_username_store_exactly_one() {
     let image = photo_data_url("biden.jpg");
     let client = client();
     let attempts = (0..20).map(|i| {
-        let body = json!({ "username": "joe", "email": format!("joe{i}@example.org"), "image": image });
+        let body =
+            json!({ "username": "joe", "email": format!("joe{i}@example.org"), "pin": PIN, "image": image });
         let request = client.post(server.url("/api/register")).json(&body).send();
         async move { request.await.expect("request").status() }
     });
@@ -235,32 +239,42 @@ async fn bad_input_is_refused_with_the_right_status_and_nothing_is_written() {
     let cases: Vec<(&str, Value, StatusCode)> = vec![
         (
             "no face",
-            json!({ "username": "user1", "email": "u1@example.org", "image": data_url_of(&blank) }),
+            json!({ "username": "user1", "email": "u1@example.org", "pin": PIN, "image": data_url_of(&blank) }),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         (
             "two faces",
-            json!({ "username": "user2", "email": "u2@example.org", "image": data_url_of(&two_faces) }),
+            json!({ "username": "user2", "email": "u2@example.org", "pin": PIN, "image": data_url_of(&two_faces) }),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         (
             "bad base64",
-            json!({ "username": "user3", "email": "u3@example.org", "image": "data:image/jpeg;base64,@@not base64@@" }),
+            json!({ "username": "user3", "email": "u3@example.org", "pin": PIN, "image": "data:image/jpeg;base64,@@not base64@@" }),
             StatusCode::BAD_REQUEST,
         ),
         (
             "truncated JPEG",
-            json!({ "username": "user4", "email": "u4@example.org", "image": truncated }),
+            json!({ "username": "user4", "email": "u4@example.org", "pin": PIN, "image": truncated }),
             StatusCode::BAD_REQUEST,
         ),
         (
             "invalid email",
-            json!({ "username": "user5", "email": "not-an-email", "image": good }),
+            json!({ "username": "user5", "email": "not-an-email", "pin": PIN, "image": good }),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         (
             "invalid username",
-            json!({ "username": "<b>x</b>", "email": "u6@example.org", "image": good }),
+            json!({ "username": "<b>x</b>", "email": "u6@example.org", "pin": PIN, "image": good }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "weak PIN",
+            json!({ "username": "user9", "email": "u9@example.org", "pin": "123456", "image": good }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "no PIN",
+            json!({ "username": "user10", "email": "u10@example.org", "image": good }),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         (
@@ -291,7 +305,7 @@ async fn bad_input_is_refused_with_the_right_status_and_nothing_is_written() {
     let huge = "A".repeat(9 * 1024 * 1024);
     let response = client()
         .post(server.url("/api/register"))
-        .json(&json!({ "username": "user8", "email": "u8@example.org", "image": huge }))
+        .json(&json!({ "username": "user8", "email": "u8@example.org", "pin": PIN, "image": huge }))
         .send()
         .await
         .expect("post");
@@ -319,16 +333,7 @@ async fn a_deleted_account_leaves_no_face_behind() {
         .await
         .expect("delete");
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
-    assert_eq!(count(&server, "users").await, 0);
-    assert_eq!(
-        server
-            .db()
-            .sessions()
-            .count_documents(doc! {})
-            .await
-            .expect("count"),
-        0
-    );
+    support::assert_nothing_stored(&server).await;
     let (status, _) = log_in(&client(), &server, "obama3.jpg").await;
     assert_eq!(
         status,
@@ -347,40 +352,110 @@ async fn the_gallery_is_reloaded_from_the_database_at_start_up() {
     assert_eq!(reloaded.len(), 1);
 }
 
-#[tokio::test]
-async fn an_expired_session_is_refused_and_purged() {
+/// A session document `age` old whose last request was `idle` ago, with its cookie value.
+async fn planted_session(
+    server: &TestServer,
+    user_id: &str,
+    age_secs: i64,
+    idle_secs: i64,
+    lifetime_secs: i64,
+) -> String {
     use facegate::db::sessions::SessionDoc;
     use mongodb::bson::{DateTime, oid::ObjectId};
     use sha2::Digest;
-
-    let server = TestServer::start(SINGLE_IMAGE).await;
-    let (_, body) = register(&server, "Barack", "barack@example.org", "obama.jpg").await;
-    let user_id = ObjectId::parse_str(body["user_id"].as_str().expect("id")).expect("object id");
-    let token = "an-expired-session-token-of-enough-length";
-    let an_hour_ago = DateTime::from_millis(DateTime::now().timestamp_millis() - 3_600_000);
-    let expired = SessionDoc {
+    let token = format!("planted-session-token-{}", ObjectId::new().to_hex());
+    let ago = |secs: i64| DateTime::from_millis(DateTime::now().timestamp_millis() - secs * 1000);
+    let session = SessionDoc {
         token_hash: format!("{:x}", sha2::Sha256::digest(token.as_bytes())),
-        user_id,
-        created_at: an_hour_ago,
-        expires_at: an_hour_ago,
+        user_id: ObjectId::parse_str(user_id).expect("object id"),
+        created_at: ago(age_secs),
+        expires_at: ago(age_secs - lifetime_secs),
+        last_seen_at: Some(ago(idle_secs)),
         previous_login_at: None,
     };
-    server.db().sessions().insert_one(&expired).await.expect("insert");
+    server.db().sessions().insert_one(&session).await.expect("insert");
+    token
+}
 
-    let response = Client::new()
+async fn greeting_status(server: &TestServer, token: &str) -> StatusCode {
+    Client::new()
         .get(server.url("/api/greeting"))
         .header("cookie", format!("facegate_session={token}"))
         .send()
         .await
-        .expect("get");
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        .expect("get")
+        .status()
+}
 
-    let (status, _) = log_in(&client(), &server, "obama2.jpg").await;
-    assert_eq!(status, StatusCode::OK);
-    let left = server
-        .db()
-        .sessions()
-        .count_documents(doc! { "expires_at": { "$lt": DateTime::now() } })
+#[tokio::test]
+async fn sessions_end_when_idle_and_at_their_absolute_lifetime_and_are_purged() {
+    let server = TestServer::start(SINGLE_IMAGE).await;
+    let (_, body) = register(&server, "Barack", "barack@example.org", "obama.jpg").await;
+    let user = body["user_id"].as_str().expect("id");
+    const HOUR: i64 = 3600;
+    // Defaults: idle 30 minutes, lifetime 12 hours.
+    let active = planted_session(&server, user, HOUR, 60, 12 * HOUR).await;
+    let idle = planted_session(&server, user, HOUR, 31 * 60, 12 * HOUR).await;
+    let too_old = planted_session(&server, user, 13 * HOUR, 60, 12 * HOUR).await;
+    assert_eq!(greeting_status(&server, &active).await, StatusCode::OK);
+    assert_eq!(
+        greeting_status(&server, &idle).await,
+        StatusCode::UNAUTHORIZED,
+        "idle 31 min"
+    );
+    assert_eq!(
+        greeting_status(&server, &too_old).await,
+        StatusCode::UNAUTHORIZED,
+        "13 h old"
+    );
+
+    // The background purge removes what a lookup has not already removed.
+    let idle_again = planted_session(&server, user, HOUR, 31 * 60, 12 * HOUR).await;
+    let _ = idle_again;
+    let config = &server.state.config.accounts;
+    facegate::db::housekeeping::purge_once(server.db(), config.session_idle(), config.audit_retention())
         .await;
-    assert_eq!(left.expect("count"), 0, "expired sessions are gone after a login");
+    assert_eq!(
+        count(&server, "sessions").await,
+        1,
+        "only the active session is left"
+    );
+    assert_eq!(greeting_status(&server, &active).await, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_new_login_ends_the_session_the_browser_had_and_sign_out_everywhere_ends_all() {
+    let server = TestServer::start(SINGLE_IMAGE).await;
+    register(&server, "Barack", "barack@example.org", "obama.jpg").await;
+    let (phone, laptop) = (client(), client());
+    assert_eq!(log_in(&phone, &server, "obama2.jpg").await.0, StatusCode::OK);
+    assert_eq!(log_in(&laptop, &server, "obama3.jpg").await.0, StatusCode::OK);
+    assert_eq!(count(&server, "sessions").await, 2);
+    // The laptop logs in again: its old session goes (in the background), the phone's stays.
+    assert_eq!(log_in(&laptop, &server, "obama2.jpg").await.0, StatusCode::OK);
+    let started = std::time::Instant::now();
+    while count(&server, "sessions").await != 2 && started.elapsed().as_secs() < 5 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        count(&server, "sessions").await,
+        2,
+        "the replaced session is deleted"
+    );
+
+    let signed_out = phone
+        .post(server.url("/api/account/sign-out-everywhere"))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(signed_out.status(), StatusCode::NO_CONTENT);
+    assert_eq!(count(&server, "sessions").await, 0);
+    assert_eq!(
+        get(&laptop, &server, "/api/greeting").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        get(&phone, &server, "/api/greeting").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
 }

@@ -8,10 +8,12 @@ mod support;
 
 use std::time::Duration;
 
+use facegate::{accounts::ssr::second_factor::hash_pin, db::users::UserDoc};
 use futures::{SinkExt, StreamExt};
+use mongodb::bson::{DateTime, oid::ObjectId};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
-use support::{TestServer, client, clip_frames, count, only_user_encodings, post};
+use support::{PIN, TestServer, client, clip_frames, count, only_user_encodings, post};
 use tokio_tungstenite::tungstenite::Message;
 
 const PINNED: &[&str] = &["--liveness-challenge", "turn_left,blink"];
@@ -35,6 +37,7 @@ async fn register_clip(server: &TestServer, username: &str, frames: Vec<Value>) 
     let body = json!({
         "username": username,
         "email": format!("{}@example.org", username.to_lowercase()),
+        "pin": PIN,
         "nonce": challenge["nonce"],
         "frames": frames,
     });
@@ -49,7 +52,7 @@ async fn login_clip(client: &Client, server: &TestServer, frames: &[Value]) -> (
         client,
         server,
         "/api/login",
-        json!({ "nonce": nonce, "frames": frames }),
+        json!({ "nonce": nonce, "frames": frames, "pin": PIN }),
     )
     .await;
     (status, body, nonce)
@@ -172,11 +175,19 @@ async fn an_expired_challenge_is_refused() {
 async fn frames_spanning_more_time_than_has_passed_are_refused() {
     let server = TestServer::start(PINNED).await;
     let challenge = nonce(&server, "register").await;
+    // Sent at once, stretched tenfold: claims 70 s of capture moments after the challenge was
+    // issued (however slowly a loaded machine works through the frames, it is not 70 s).
+    let mut frames = clip_frames("franck", 20.0, 7.0);
+    for frame in &mut frames {
+        let t_ms = frame["t_ms"].as_f64().unwrap_or(0.0);
+        frame["t_ms"] = json!(t_ms * 10.0);
+    }
     let body = json!({
         "username": "Hasty",
         "email": "hasty@example.org",
+        "pin": PIN,
         "nonce": challenge["nonce"],
-        "frames": clip_frames("franck", 20.0, 7.0),
+        "frames": frames,
     });
     let reply = post(&client(), &server, "/api/register", body).await;
     assert_refused(&reply, StatusCode::UNPROCESSABLE_ENTITY, "bad_timestamps");
@@ -201,22 +212,57 @@ async fn a_single_picture_is_refused_by_default() {
     assert_eq!(count(&server, "users").await, 0);
 }
 
-#[tokio::test]
-async fn a_face_close_to_two_people_is_refused_as_ambiguous() {
-    // match-margin is at most 0.2 (a start-up guard rail), so make the runner-up as close as the
-    // best match: a second enrolled person with Franck's own encodings (a twin, as far as the
-    // encodings can tell). No margin separates the two.
-    let server = TestServer::start(PINNED).await;
+/// Two people enrolled with one face, so every match is ambiguous whatever the margin (at most
+/// 0.2, a start-up guard rail): Franck registers from a clip; "Twin" is stored with Franck's own
+/// encodings, as an identical twin would be. Registration refuses an enrolled face, so the twin
+/// is written to the database and the gallery directly.
+async fn two_near_equal_people(policy: &str) -> TestServer {
+    let server = TestServer::start(&[
+        "--liveness-challenge",
+        "turn_left,blink",
+        "--second-factor",
+        policy,
+    ])
+    .await;
     let (status, body) = register_clip(&server, "Franck", clip_frames("franck", 20.0, 7.0)).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let (_, encodings) = only_user_encodings(&server).await;
+    let id = ObjectId::new();
+    let twin = UserDoc {
+        id,
+        email: "twin@example.org".into(),
+        email_key: "twin@example.org".into(),
+        username: "Twin".into(),
+        username_key: "twin".into(),
+        face_templates: server.state.templates.seal(&id, &encodings).expect("seal"),
+        created_at: DateTime::now(),
+        last_login_at: None,
+        pin_hash: Some(hash_pin("730418").await.expect("hash")),
+    };
     server
-        .state
-        .gallery
-        .add(mongodb::bson::oid::ObjectId::new(), &encodings);
+        .db()
+        .users()
+        .insert_one(&twin)
+        .await
+        .expect("insert the twin");
+    server.state.gallery.add(id, &encodings);
+    server
+}
+
+#[tokio::test]
+async fn without_a_second_factor_an_ambiguous_face_is_refused() {
+    let server = two_near_equal_people("off").await;
     let (status, body, _) = login_clip(&client(), &server, &clip_frames("franck", 55.0, 6.0)).await;
     assert_refused(&(status, body), StatusCode::UNAUTHORIZED, "ambiguous_match");
     assert_eq!(count(&server, "sessions").await, 0);
+}
+
+#[tokio::test]
+async fn with_a_second_factor_the_pin_tells_two_near_equal_faces_apart() {
+    let server = two_near_equal_people("ambiguous").await;
+    let (status, body, _) = login_clip(&client(), &server, &clip_frames("franck", 55.0, 6.0)).await;
+    assert_eq!(status, StatusCode::OK, "Franck's PIN picks Franck: {body}");
+    assert_eq!(body["username"], "Franck");
 }
 
 /// Reads the next server message as JSON.
@@ -272,7 +318,7 @@ async fn the_live_socket_guides_frame_by_frame_and_its_proof_registers() {
     assert!(hints.iter().any(|h| h == "blink"), "{hints:?}");
     let proof = proof.unwrap_or_else(|| panic!("no proof; hints {hints:?}"));
 
-    let register = json!({ "username": "Franck", "email": "franck@example.org", "proof": proof });
+    let register = json!({ "username": "Franck", "email": "franck@example.org", "pin": PIN, "proof": proof });
     let (status, body) = post(&client(), &server, "/api/register", register.clone()).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     // A proof is single-use.

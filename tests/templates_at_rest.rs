@@ -7,6 +7,7 @@ mod support;
 use std::path::Path;
 
 use facegate::{
+    accounts::ssr::second_factor::hash_pin,
     face::Encoding,
     state::AppState,
     templates::{KeyRing, StoredTemplates, TemplateError, TemplateKey, keyring},
@@ -15,13 +16,13 @@ use futures::TryStreamExt;
 use mongodb::bson::{Binary, Bson, DateTime, Document, doc, oid::ObjectId, spec::BinarySubtype};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::{FerretDb, TestServer, client, leptos_options, photo_data_url, post, test_config};
+use support::{FerretDb, PIN, TestServer, client, leptos_options, photo_data_url, post, test_config};
 
 const SINGLE_IMAGE: &[&str] = &["--allow-single-image", "true"];
 
 async fn register(server: &TestServer, username: &str, photo: &str) -> ObjectId {
     let email = format!("{}@example.org", username.to_lowercase());
-    let body = json!({ "username": username, "email": email, "image": photo_data_url(photo) });
+    let body = json!({ "username": username, "email": email, "pin": PIN, "image": photo_data_url(photo) });
     let (status, body) = post(&client(), server, "/api/register", body).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     ObjectId::parse_str(body["user_id"].as_str().expect("user_id")).expect("object id")
@@ -32,7 +33,7 @@ async fn log_in(server: &TestServer, photo: &str) -> (StatusCode, Value) {
         &client(),
         server,
         "/api/login",
-        json!({ "image": photo_data_url(photo) }),
+        json!({ "image": photo_data_url(photo), "pin": PIN }),
     )
     .await
 }
@@ -165,8 +166,7 @@ async fn the_database_holds_no_plain_encoding_and_a_moved_ciphertext_does_not_op
         .await
         .expect("update");
     // …and a server starting on that database says so instead of leaving Joe out.
-    let db = server.stop();
-    let message = start_error(&db, SINGLE_IMAGE).await;
+    let message = start_error(&server.db, SINGLE_IMAGE).await;
     assert!(
         message.contains(&joe.to_hex()) && message.contains("did not open"),
         "{message}"
@@ -177,7 +177,7 @@ async fn the_database_holds_no_plain_encoding_and_a_moved_ciphertext_does_not_op
 #[tokio::test]
 async fn a_rotation_while_serving_keeps_every_user_able_to_log_in() {
     let reload = ["--allow-single-image", "true", "--template-key-reload-secs", "1"];
-    let server = TestServer::start(&reload).await;
+    let mut server = TestServer::start(&reload).await;
     register(&server, "Barack", "obama.jpg").await;
     let key_file = server.db.key_file();
     assert_eq!(key_ids(&key_file), ["test-key"]);
@@ -234,7 +234,7 @@ async fn a_rotation_while_serving_keeps_every_user_able_to_log_in() {
     assert_eq!(log_in(&server, "biden.jpg").await.0, StatusCode::OK);
 
     // A restart with the rotated key file: both log in.
-    let server = TestServer::start_on(server.stop(), &reload).await;
+    server.restart(&reload).await;
     let (status, body) = log_in(&server, "obama2.jpg").await;
     assert_eq!(
         (status, body["username"].as_str()),
@@ -254,7 +254,7 @@ async fn a_rotation_while_serving_keeps_every_user_able_to_log_in() {
 async fn a_wrong_key_stops_the_start_up_naming_the_setting() {
     let server = TestServer::start(SINGLE_IMAGE).await;
     register(&server, "Barack", "obama.jpg").await;
-    let db = server.stop();
+    let db = &server.db;
 
     // Another key file: the record's key id is not in it. Then the right id with the wrong key
     // bytes: the tag does not verify.
@@ -267,7 +267,7 @@ async fn a_wrong_key_stops_the_start_up_naming_the_setting() {
     ] {
         let ring = KeyRing::new(vec![TemplateKey::generate(key_id).expect("key")]).expect("ring");
         keyring::replace(&db.key_file(), &ring).expect("replace");
-        let message = start_error(&db, SINGLE_IMAGE).await;
+        let message = start_error(db, SINGLE_IMAGE).await;
         assert!(message.contains(expected), "{message}");
         assert_names_the_setting(&message);
     }
@@ -304,7 +304,7 @@ async fn a_missing_malformed_or_open_key_file_stops_the_start_up() {
 
 #[tokio::test]
 async fn a_plain_record_of_an_older_version_is_encrypted_at_start_up() {
-    let server = TestServer::start(SINGLE_IMAGE).await;
+    let mut server = TestServer::start(SINGLE_IMAGE).await;
     let registered = register(&server, "Barack", "obama.jpg").await;
     let encodings = opened(&server, registered).await;
     raw_users(&server)
@@ -326,12 +326,12 @@ async fn a_plain_record_of_an_older_version_is_encrypted_at_start_up() {
         .insert_one(doc! {
             "_id": id, "email": "barack@example.org", "email_key": "barack@example.org",
             "username": "Barack", "username_key": "barack", "face_encodings": plain,
-            "created_at": DateTime::now(),
+            "created_at": DateTime::now(), "pin_hash": hash_pin(PIN).await.expect("hash"),
         })
         .await
         .expect("insert the old shape");
 
-    let server = TestServer::start_on(server.stop(), SINGLE_IMAGE).await;
+    server.restart(SINGLE_IMAGE).await;
     let document = raw_user(&server, id).await;
     assert!(!document.contains_key("face_encodings"), "{document}");
     let templates = document.get_document("face_templates").expect("templates");

@@ -25,17 +25,27 @@ import * as path from 'node:path';
 test.describe.configure({ mode: 'serial' });
 test.setTimeout(LIVE_CHECK_MS + 60_000);
 
-const franck = { username: 'Franck', email: 'franck@example.org' };
+const franck = { username: 'Franck', email: 'franck@example.org', pin: '583920' };
 
 function continueButton(page: Page) {
   return page.getByRole('button', { name: 'Continue to the face check' });
 }
 
-async function fillForm(page: Page, username: string, email: string) {
+async function fillForm(page: Page, username: string, email: string, pin = franck.pin) {
   // Enabled once the page is hydrated: what is typed before that would be lost.
   await expect(continueButton(page)).toBeEnabled();
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Email').fill(email);
+  await page.getByLabel('PIN (6-12 digits)').fill(pin);
+  await page.getByLabel('PIN again').fill(pin);
+}
+
+/** After a recognised face: the PIN step. */
+async function enterPin(page: Page, pin: string) {
+  const step = page.getByTestId('pin-step');
+  await expect(step).toBeVisible({ timeout: LIVE_CHECK_MS });
+  await step.getByLabel('PIN').fill(pin);
+  await step.getByRole('button', { name: 'Log in' }).click();
 }
 
 /** A refusal, wherever it comes from (the live check or the server function after it). */
@@ -72,10 +82,14 @@ test('the same face cannot register twice', async ({ cameraPage, consoleErrors }
 
 test('the form is checked in the browser before the face check starts', async ({ page }) => {
   await page.goto('/register');
-  await fillForm(page, 'x', 'not-an-email');
+  await fillForm(page, 'x', 'not-an-email', '123456');
   await continueButton(page).click();
   await expect(page.getByText('Choose a username of 3 to 32 characters.')).toBeVisible();
   await expect(page.getByText('Enter an email address like name@example.org.')).toBeVisible();
+  await expect(page.getByText('This PIN is a run of digits')).toBeVisible();
+  await page.getByLabel('PIN (6-12 digits)').fill('583920');
+  await page.getByLabel('PIN again').fill('583921');
+  await expect(page.getByText('The two PINs differ')).toBeVisible();
   await expect(liveCheck(page)).toHaveCount(0);
 });
 
@@ -110,7 +124,9 @@ test('a taken username is refused once; the corrected form registers without ano
   await expect(liveCheck(page)).toHaveCount(0);
 });
 
-test('Franck logs in by looking at the camera, is greeted by name, and logs out', async ({ cameraPage }) => {
+test('Franck logs in with his face and PIN, is greeted by name, sees the sign-in, and logs out', async ({
+  cameraPage,
+}) => {
   const page = await cameraPage(y4m('franck_live_b.y4m'));
   await page.goto('/login');
   await cameraLive(page);
@@ -121,13 +137,23 @@ test('Franck logs in by looking at the camera, is greeted by name, and logs out'
   await expect(page.getByTestId('live-hint')).toHaveAttribute('data-hint-code', /\w+/);
   await screenshot(page, 'login');
 
-  await expect(page).toHaveURL(/\/welcome$/, { timeout: LIVE_CHECK_MS });
-  await expect(page.getByTestId('greeting')).toHaveText('Welcome, Franck');
+  // The face alone does not sign in: the PIN is asked next, and no session exists yet.
+  await expect(page.getByTestId('pin-step')).toBeVisible({ timeout: LIVE_CHECK_MS });
   const elapsed = Date.now() - started;
-  console.log(`camera live → welcome page: ${elapsed} ms`);
+  console.log(`camera live → PIN prompt: ${elapsed} ms`);
   fs.mkdirSync(path.join(__dirname, '..', 'test-results'), { recursive: true });
-  fs.writeFileSync(path.join(__dirname, '..', 'test-results', 'live-to-welcome-ms.txt'), `${elapsed}\n`);
+  fs.writeFileSync(path.join(__dirname, '..', 'test-results', 'live-to-pin-ms.txt'), `${elapsed}\n`);
+  expect(await sessionCookie(page)).toBeUndefined();
+  await screenshot(page, 'login-pin');
+  await enterPin(page, franck.pin);
+
+  await expect(page).toHaveURL(/\/welcome$/);
+  await expect(page.getByTestId('greeting')).toHaveText('Welcome, Franck');
   await expect(page.getByText('This is your first sign-in.')).toBeVisible();
+  // His history lists this sign-in (and the registration).
+  const activity = page.getByTestId('activity');
+  await expect(activity.getByText('Signed in')).toHaveCount(1);
+  await expect(activity.getByText('Account created')).toHaveCount(1);
   const header = page.getByRole('banner');
   await expect(header.getByTestId('signed-in')).toHaveText('Signed in as Franck');
   await screenshot(page, 'welcome');
@@ -144,6 +170,35 @@ test('Franck logs in by looking at the camera, is greeted by name, and logs out'
   expect(await sessionCookie(page)).toBeUndefined();
   await page.goto('/welcome');
   await expect(page).toHaveURL(/\/login$/);
+});
+
+test('wrong PINs are refused, and the account locks after five in a row', async ({ cameraPage, consoleErrors }) => {
+  // A ticket takes three PINs; then the face is needed again (a new take: frames that passed a
+  // check are refused when replayed).
+  const first = await cameraPage(y4m('franck_live_d.y4m'));
+  await first.goto('/login');
+  for (const [guess, left] of [
+    ['730418', 'You can try 2 more times.'],
+    ['918273', 'You can try once more.'],
+  ]) {
+    await enterPin(first, guess);
+    await expect(first.getByTestId('pin-refused')).toHaveText(`Wrong PIN. ${left}`);
+  }
+  await enterPin(first, '402913');
+  await expect(refusal(first, 'Show your face again')).toBeVisible();
+  expect(await sessionCookie(first)).toBeUndefined();
+
+  const second = await cameraPage(y4m('franck_live_e.y4m'));
+  await second.goto('/login');
+  await enterPin(second, '650172');
+  await expect(second.getByTestId('pin-refused')).toHaveText('Wrong PIN. You can try 2 more times.');
+  // The fifth wrong PIN locks the account for 30 s; the sixth is refused by the lock.
+  await enterPin(second, '385016');
+  await expect(refusal(second, 'Too many wrong PINs for this account. Try again in')).toBeVisible();
+  await screenshot(second, 'login-pin-locked');
+  expect(await sessionCookie(second)).toBeUndefined();
+  expectRefusedRequests(consoleErrors, 401);
+  expectRefusedRequests(consoleErrors, 429);
 });
 
 test('a photo held up to the camera is asked for the steps, fails, and gets no session', async ({ cameraPage }) => {

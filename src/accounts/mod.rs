@@ -3,8 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
+mod pin;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+
+pub use pin::{PIN_MAX, PIN_MIN, validate_pin};
 
 pub const USERNAME_MIN: usize = 3;
 pub const USERNAME_MAX: usize = 32;
@@ -66,6 +69,54 @@ pub struct SignedInUser {
     pub username: String,
     /// The login before the current one (RFC 3339, UTC), if any.
     pub previous_login_at: Option<String>,
+}
+
+/// What a login asks for after the face check.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LoginStep {
+    /// Signed in: the session cookie is set.
+    SignedIn(SignedInUser),
+    /// The face was recognised; the second factor must confirm it.
+    SecondFactor(SecondFactorPrompt),
+}
+
+/// The face check passed; send the PIN with this ticket (single-use, short-lived).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecondFactorPrompt {
+    pub ticket: String,
+    /// What the account can confirm with: `pin`.
+    pub factors: Vec<String>,
+    pub expires_in_secs: u64,
+}
+
+/// One line of an account's history, as its owner sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityEntry {
+    /// RFC 3339, UTC.
+    pub at: String,
+    /// `registered`, `signed_in`, `pin_refused`, `pin_locked`, `signed_out`, …
+    pub event: String,
+    pub success: bool,
+    /// The refusal's error code, when refused.
+    pub reason: Option<String>,
+    pub client_address: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl ActivityEntry {
+    /// The event in words.
+    pub fn describe(&self) -> &'static str {
+        match self.event.as_str() {
+            "registered" => "Account created",
+            "signed_in" => "Signed in",
+            "pin_refused" => "Wrong PIN",
+            "pin_locked" => "Locked after wrong PINs",
+            "signed_out" => "Signed out",
+            "signed_out_everywhere" => "Signed out everywhere",
+            "exported" => "Data exported",
+            _ => "Other",
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
 //! Small UI pieces shared by the pages.
 
+pub mod form_field;
 pub mod live_check;
 pub mod toast;

@@ -1,18 +1,23 @@
 //! MongoDB: the last stop of a frame's trip. Works with MongoDB 5.0+ and with FerretDB.
 
+pub mod audit;
+pub mod housekeeping;
+pub mod pin_locks;
 pub mod sessions;
 pub mod users;
 
 use std::time::{Duration, Instant};
 
-use mongodb::{Client, Database, bson::doc, options::ClientOptions};
+use mongodb::{
+    Client, Database, IndexModel,
+    bson::doc,
+    options::{ClientOptions, IndexOptions},
+};
 
 /// A handle to facegate's database; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Db {
     database: Database,
-    /// Whether the server expires sessions itself (a TTL index); if not, logins purge them.
-    expires_sessions: bool,
 }
 
 /// Why the database could not be used at start-up.
@@ -26,8 +31,11 @@ pub enum DbStartError {
         waited: Duration,
         cause: mongodb::error::Error,
     },
-    #[error("could not create the indexes: {0}")]
-    Indexes(#[source] mongodb::error::Error),
+    #[error("could not create the indexes of `{collection}`: {source}")]
+    Indexes {
+        collection: &'static str,
+        source: mongodb::error::Error,
+    },
 }
 
 impl Db {
@@ -39,9 +47,8 @@ impl Db {
         options.server_selection_timeout = Some(Duration::from_secs(2));
         options.connect_timeout = Some(Duration::from_secs(2));
         let client = Client::with_options(options).map_err(DbStartError::BadUri)?;
-        let mut db = Self {
+        let db = Self {
             database: client.database(name),
-            expires_sessions: false,
         };
 
         let started = Instant::now();
@@ -61,10 +68,16 @@ impl Db {
                 }
             }
         }
-        users::ensure_indexes(&db).await.map_err(DbStartError::Indexes)?;
-        db.expires_sessions = sessions::ensure_indexes(&db)
+        let failed = |collection| move |source| DbStartError::Indexes { collection, source };
+        users::ensure_indexes(&db)
             .await
-            .map_err(DbStartError::Indexes)?;
+            .map_err(failed(users::COLLECTION))?;
+        sessions::ensure_indexes(&db)
+            .await
+            .map_err(failed(sessions::COLLECTION))?;
+        audit::ensure_indexes(&db)
+            .await
+            .map_err(failed(audit::COLLECTION))?;
         Ok(db)
     }
 
@@ -72,14 +85,44 @@ impl Db {
         self.database.run_command(doc! { "ping": 1 }).await.map(|_| ())
     }
 
-    /// True when the server deletes expired sessions itself (TTL index).
-    pub fn expires_sessions(&self) -> bool {
-        self.expires_sessions
-    }
-
     pub fn database(&self) -> &Database {
         &self.database
     }
+}
+
+/// An ascending index on `field`, named after it; `ttl` makes it a TTL index. Real MongoDB
+/// answers every query facegate makes from an index; FerretDB v1 creates them but scans anyway,
+/// which is why hot paths read from memory (docs/deploy.md).
+pub(crate) fn plain_index(field: &str, ttl: Option<Duration>) -> IndexModel {
+    let name = match ttl {
+        Some(_) => format!("{field}_ttl"),
+        None => field.to_string(),
+    };
+    IndexModel::builder()
+        .keys(doc! { field: 1 })
+        .options(IndexOptions::builder().name(name).expire_after(ttl).build())
+        .build()
+}
+
+/// Creates those of `indexes` whose name the collection does not have yet. Asking for an
+/// existing index again is harmless on MongoDB but crashes FerretDB v1's connection for some
+/// (compound, descending) keys, so start-up only creates what is missing.
+pub(crate) async fn create_missing_indexes<T: Send + Sync>(
+    collection: &mongodb::Collection<T>,
+    indexes: Vec<IndexModel>,
+) -> mongodb::error::Result<()> {
+    let existing = collection.list_index_names().await.unwrap_or_default();
+    let missing: Vec<IndexModel> = indexes
+        .into_iter()
+        .filter(|index| {
+            let name = index.options.as_ref().and_then(|o| o.name.as_deref());
+            !name.is_some_and(|name| existing.iter().any(|e| e == name))
+        })
+        .collect();
+    if !missing.is_empty() {
+        collection.create_indexes(missing).await?;
+    }
+    Ok(())
 }
 
 /// The URI without its password, for logs and error messages.

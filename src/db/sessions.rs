@@ -2,9 +2,8 @@
 //! Only a SHA-256 of each token is stored; the token itself lives in the browser's cookie.
 
 use mongodb::{
-    Collection, IndexModel,
+    Collection,
     bson::{DateTime, doc, oid::ObjectId},
-    options::IndexOptions,
 };
 use serde::{Deserialize, Serialize};
 
@@ -18,8 +17,13 @@ pub struct SessionDoc {
     #[serde(rename = "_id")]
     pub token_hash: String,
     pub user_id: ObjectId,
+    /// When the face (and second factor) check that opened it passed.
     pub created_at: DateTime,
+    /// The absolute end of the session, however active (also what the TTL index expires on).
     pub expires_at: DateTime,
+    /// The last request seen, at a granularity of a minute: the idle timeout counts from here.
+    #[serde(default)]
+    pub last_seen_at: Option<DateTime>,
     /// The user's login before this one, shown on the welcome page.
     #[serde(default)]
     pub previous_login_at: Option<DateTime>,
@@ -32,44 +36,42 @@ impl Db {
 }
 
 /// Expired sessions are refused at lookup whatever happens here. A TTL index also deletes them
-/// (MongoDB); where the server has none (FerretDB v1), a plain index serves [`purge_expired`].
-/// Returns whether the TTL index exists.
-pub async fn ensure_indexes(db: &Db) -> mongodb::error::Result<bool> {
-    let index = |field: &str, name: &str, ttl: Option<std::time::Duration>| {
-        IndexModel::builder()
-            .keys(doc! { field: 1 })
-            .options(
-                IndexOptions::builder()
-                    .name(name.to_string())
-                    .expire_after(ttl)
-                    .build(),
-            )
-            .build()
-    };
-    db.sessions()
-        .create_index(index("user_id", "user_id", None))
-        .await?;
-    let ttl = index("expires_at", "expires_at_ttl", Some(std::time::Duration::ZERO));
-    match db.sessions().create_index(ttl).await {
-        Ok(_) => Ok(true),
+/// (MongoDB); where the server has none (FerretDB v1), a plain index serves the background purge.
+/// Idle sessions are purged in the background on both.
+pub async fn ensure_indexes(db: &Db) -> mongodb::error::Result<()> {
+    let sessions = db.sessions();
+    super::create_missing_indexes(&sessions, vec![super::plain_index("user_id", None)]).await?;
+    let existing = sessions.list_index_names().await.unwrap_or_default();
+    if existing
+        .iter()
+        .any(|name| name == "expires_at_ttl" || name == "expires_at")
+    {
+        return Ok(());
+    }
+    let ttl = super::plain_index("expires_at", Some(std::time::Duration::ZERO));
+    match sessions.create_index(ttl).await {
+        Ok(_) => Ok(()),
         Err(e) => {
             tracing::info!(
                 reason = %e.kind,
-                "the database has no TTL indexes; expired sessions are purged at login instead"
+                "the database has no TTL indexes; expired sessions are purged in the background"
             );
             db.sessions()
-                .create_index(index("expires_at", "expires_at", None))
+                .create_index(super::plain_index("expires_at", None))
                 .await?;
-            Ok(false)
+            Ok(())
         }
     }
 }
 
-/// Deletes expired sessions; used where the database cannot do it with a TTL index.
-pub async fn purge_expired(db: &Db) -> mongodb::error::Result<u64> {
+/// Deletes sessions past their absolute end or idle since before `idle_since`.
+pub async fn purge_expired(db: &Db, idle_since: DateTime) -> mongodb::error::Result<u64> {
     let result = db
         .sessions()
-        .delete_many(doc! { "expires_at": { "$lt": DateTime::now() } })
+        .delete_many(doc! { "$or": [
+            { "expires_at": { "$lt": DateTime::now() } },
+            { "last_seen_at": { "$lt": idle_since } },
+        ] })
         .await?;
     Ok(result.deleted_count)
 }

@@ -35,6 +35,10 @@ pub struct UserDoc {
     pub created_at: DateTime,
     #[serde(default)]
     pub last_login_at: Option<DateTime>,
+    /// The second factor: an Argon2id PHC string (salt and parameters inside). `None` only for
+    /// accounts registered before PINs existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin_hash: Option<String>,
 }
 
 pub fn email_key(email: &str) -> String {
@@ -87,10 +91,7 @@ pub async fn ensure_indexes(db: &Db) -> mongodb::error::Result<()> {
             )
             .build()
     };
-    db.users()
-        .create_indexes([unique("email_key"), unique("username_key")])
-        .await?;
-    Ok(())
+    super::create_missing_indexes(&db.users(), vec![unique("email_key"), unique("username_key")]).await
 }
 
 #[cfg(test)]

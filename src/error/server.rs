@@ -28,13 +28,21 @@ pub enum AppError {
     /// A face check that identified nobody, or nobody with confidence (own code each).
     #[error("{message}")]
     NotIdentified { code: &'static str, message: String },
-    #[error("{0}")]
-    Forbidden(String),
+    /// Signed in, but not allowed (someone else's data, a login too old for this step).
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
     /// A unique value is taken (email already registered, username taken).
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
     #[error("{0}")]
     TooManyRequests(String),
+    /// Refused for now, for a known time (a PIN lock): 429 with `Retry-After`.
+    #[error("{message}")]
+    RetryLater {
+        code: &'static str,
+        message: String,
+        retry_after: std::time::Duration,
+    },
     /// The face workers are saturated: try again in a moment.
     #[error("{0}")]
     Busy(String),
@@ -53,9 +61,9 @@ impl AppError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unauthorized(_) | Self::NotIdentified { .. } => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::Conflict { .. } => StatusCode::CONFLICT,
-            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyRequests(_) | Self::RetryLater { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Busy(_) | Self::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -67,11 +75,12 @@ impl AppError {
             Self::BadRequest { code, .. }
             | Self::Unprocessable { code, .. }
             | Self::Conflict { code, .. }
-            | Self::NotIdentified { code, .. } => code,
+            | Self::NotIdentified { code, .. }
+            | Self::Forbidden { code, .. }
+            | Self::RetryLater { code, .. } => code,
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::Unauthorized(_) => "unauthorized",
-            Self::Forbidden(_) => "forbidden",
             Self::TooManyRequests(_) => "too_many_requests",
             Self::Busy(_) => "busy",
             Self::DatabaseUnavailable(_) => "database_unavailable",
@@ -110,11 +119,28 @@ impl From<AppError> for ApiError {
     }
 }
 
+impl AppError {
+    /// Seconds for a `Retry-After` header, when the refusal has a known end.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Self::RetryLater { retry_after, .. } => Some(retry_after.as_secs_f64().ceil().max(1.0) as u64),
+            _ => None,
+        }
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         self.log();
         let status = self.status();
-        (status, Json(ApiError::from(self))).into_response()
+        let retry_after = self.retry_after_secs();
+        let mut response = (status, Json(ApiError::from(self))).into_response();
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }
 
@@ -124,8 +150,17 @@ impl AppError {
         self.log();
         if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
             response.set_status(self.status());
+            if let Some(secs) = self.retry_after_secs() {
+                response.insert_header(axum::http::header::RETRY_AFTER, secs.into());
+            }
         }
         ApiError::from(self)
+    }
+}
+
+impl From<std::convert::Infallible> for AppError {
+    fn from(never: std::convert::Infallible) -> Self {
+        match never {}
     }
 }
 

@@ -18,6 +18,8 @@ pub struct Match<Id> {
     /// Distance to the closest encoding of any *other* user; `None` with a single user.
     /// A small gap to `distance` means the face is ambiguous between two people.
     pub runner_up: Option<f32>,
+    /// Who the runner-up is.
+    pub runner_up_id: Option<Id>,
 }
 
 impl<Id> Match<Id> {
@@ -134,6 +136,7 @@ impl<Id: Clone + Eq + Hash> EncodingIndex<Id> {
         let mut best = f32::INFINITY;
         let mut best_user = u32::MAX;
         let mut runner_up = f32::INFINITY;
+        let mut runner_up_user = u32::MAX;
         for (row, &user) in self.rows.chunks_exact(ENCODING_LEN).zip(&self.row_user) {
             let Ok(row) = <&[f32; ENCODING_LEN]>::try_from(row) else {
                 continue;
@@ -146,10 +149,12 @@ impl<Id: Clone + Eq + Hash> EncodingIndex<Id> {
                 best = best.min(distance);
             } else if distance < best {
                 runner_up = best;
+                runner_up_user = best_user;
                 best = distance;
                 best_user = user;
             } else {
                 runner_up = distance;
+                runner_up_user = user;
             }
         }
         let id = self.users.get(best_user as usize)?.clone();
@@ -157,6 +162,7 @@ impl<Id: Clone + Eq + Hash> EncodingIndex<Id> {
             id,
             distance: best.sqrt(),
             runner_up: runner_up.is_finite().then(|| runner_up.sqrt()),
+            runner_up_id: self.users.get(runner_up_user as usize).cloned(),
         })
     }
 }

@@ -2,6 +2,7 @@
 //! than a read of every user from MongoDB. Loaded at start-up, updated by this process on every
 //! register and delete. See docs/gallery.md for several app instances on one database.
 
+use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
 
 use mongodb::bson::oid::ObjectId;
@@ -36,15 +37,19 @@ pub enum GalleryError {
 #[derive(Clone, Default)]
 pub struct Gallery {
     index: Arc<RwLock<EncodingIndex<ObjectId>>>,
+    /// Users registered before PINs existed: they have no second factor to ask for. Known here
+    /// so a login need not read the user from the database to find out.
+    without_pin: Arc<RwLock<HashSet<ObjectId>>>,
 }
 
 impl Gallery {
-    /// Reads every user's templates (only that field) from the database and opens them. Any
+    /// Reads every user's templates and PIN hash (only those fields) from the database and opens
+    /// the templates. Any
     /// record that does not open stops the start-up: serving with part of the users silently
     /// missing would look like "face not recognised" to them.
     pub async fn load(db: &Db, cipher: &TemplateCipher) -> Result<Self, GalleryError> {
         let gallery = Self::default();
-        let users = crate::templates::stored::all(db).await?;
+        let users = crate::templates::stored::all(db, &["pin_hash"]).await?;
         let total = users.len();
         let (mut skipped, mut failed, mut first_failure) = (0usize, 0usize, None);
         for user in users {
@@ -54,7 +59,16 @@ impl Gallery {
             };
             match cipher.open(&user.id, &templates) {
                 Ok(encodings) if encodings.is_empty() => skipped += 1,
-                Ok(encodings) => gallery.add(user.id, &encodings),
+                Ok(encodings) => {
+                    gallery.add(user.id, &encodings);
+                    if !user.also.contains_key("pin_hash") {
+                        gallery
+                            .without_pin
+                            .write()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .insert(user.id);
+                    }
+                }
                 Err(cause) => {
                     failed += 1;
                     first_failure.get_or_insert((user.id, cause));
@@ -76,6 +90,17 @@ impl Gallery {
                 "users without a readable face encoding were left out of the gallery"
             );
         }
+        let without_pin = gallery
+            .without_pin
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .len();
+        if without_pin > 0 {
+            tracing::warn!(
+                users = without_pin,
+                "users registered before PINs existed log in by face alone; ask them to register again"
+            );
+        }
         tracing::info!(users = gallery.len(), "face gallery loaded");
         Ok(gallery)
     }
@@ -86,6 +111,18 @@ impl Gallery {
 
     pub fn remove(&self, id: &ObjectId) {
         self.write().remove(id);
+        self.without_pin
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id);
+    }
+
+    /// Whether `id` was registered before PINs existed (and so has none).
+    pub fn has_no_pin(&self, id: &ObjectId) -> bool {
+        self.without_pin
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(id)
     }
 
     pub fn len(&self) -> usize {

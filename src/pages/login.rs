@@ -1,15 +1,27 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
-use crate::{components::live_check::LiveFaceCheck, live::Purpose, server_fns::log_in};
+use crate::{
+    accounts::{LoginStep, PIN_MAX},
+    components::live_check::LiveFaceCheck,
+    live::Purpose,
+    server_fns::{ConfirmPin, LogIn},
+};
 
-/// Where a login stands after the face check.
+/// Where a login stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Login {
     Checking,
     SigningIn,
+    /// The face was recognised; waiting for the PIN that goes with this ticket.
+    AskingPin {
+        ticket: String,
+    },
     Refused(String),
 }
+
+/// A wrong PIN whose ticket takes another try (no new face check needed).
+const WRONG_PIN: &str = "wrong_pin";
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -17,36 +29,106 @@ pub fn LoginPage() -> impl IntoView {
     let login = RwSignal::new(Login::Checking);
     // Bumped by "Try again": a new face check component means a new camera start and challenge.
     let attempt = RwSignal::new(0_u32);
+    let pin = RwSignal::new(String::new());
+    let log_in = ServerAction::<LogIn>::new();
+    let confirm_pin = ServerAction::<ConfirmPin>::new();
+    // The ticket of the PIN being checked, to ask again after a wrong PIN.
+    let pending_ticket = StoredValue::new(None::<String>);
+    // Once the face passed, the camera stays off until "Try again".
+    let face_passed = RwSignal::new(false);
 
     let on_passed = Callback::new(move |proof: String| {
         login.set(Login::SigningIn);
-        let navigate = navigate.clone();
-        leptos::task::spawn_local(async move {
-            match log_in(proof).await {
-                Ok(_) => navigate("/welcome", Default::default()),
-                Err(refusal) => login.set(Login::Refused(refusal.message)),
-            }
-        });
+        log_in.dispatch(LogIn { proof });
     });
+    Effect::new({
+        let navigate = navigate.clone();
+        move || match log_in.value().get() {
+            None => {}
+            Some(Ok(LoginStep::SignedIn(_))) => navigate("/welcome", Default::default()),
+            Some(Ok(LoginStep::SecondFactor(prompt))) => {
+                face_passed.set(true);
+                login.set(Login::AskingPin {
+                    ticket: prompt.ticket,
+                });
+            }
+            Some(Err(refusal)) => login.set(Login::Refused(refusal.message)),
+        }
+    });
+    Effect::new(move || match confirm_pin.value().get() {
+        None => {}
+        Some(Ok(_)) => navigate("/welcome", Default::default()),
+        Some(Err(refusal)) => {
+            pin.set(String::new());
+            match pending_ticket.get_value() {
+                Some(ticket) if refusal.error == WRONG_PIN => login.set(Login::AskingPin { ticket }),
+                _ => login.set(Login::Refused(refusal.message)),
+            }
+        }
+    });
+    // The last refusal of a PIN, shown above the PIN field while the ticket still holds.
+    let pin_refusal = move || match confirm_pin.value().get() {
+        Some(Err(refusal)) if refusal.error == WRONG_PIN => Some(refusal.message),
+        _ => None,
+    };
+    let submit_pin = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Login::AskingPin { ticket } = login.get_untracked() else {
+            return;
+        };
+        pending_ticket.set_value(Some(ticket.clone()));
+        login.set(Login::SigningIn);
+        confirm_pin.dispatch(ConfirmPin {
+            ticket,
+            pin: pin.get_untracked(),
+        });
+    };
     let try_again = move |_| {
         login.set(Login::Checking);
+        pin.set(String::new());
+        face_passed.set(false);
         attempt.update(|n| *n += 1);
     };
 
     view! {
         <section class="card">
             <h1>"Log in"</h1>
-            <p class="muted">"Look at the camera and follow the steps. No button to press."</p>
+            <p class="muted">"Look at the camera and follow the steps, then enter your PIN."</p>
             <noscript>
                 <p class="notice error">"facegate needs JavaScript to use your camera."</p>
             </noscript>
             {move || {
                 attempt.track();
-                view! { <LiveFaceCheck purpose=Purpose::Login on_passed /> }
+                (!face_passed.get()).then(|| view! { <LiveFaceCheck purpose=Purpose::Login on_passed /> })
             }}
             {move || match login.get() {
                 Login::Checking => None,
                 Login::SigningIn => Some(view! { <p class="busy">"Signing you in…"</p> }.into_any()),
+                Login::AskingPin { .. } => Some(view! {
+                    <form class="stack" on:submit=submit_pin data-testid="pin-step">
+                        <p class="notice success" role="status">"Face recognised. Now enter your PIN."</p>
+                        {pin_refusal().map(|message| view! {
+                            <p class="notice error" role="alert" data-testid="pin-refused">{message}</p>
+                        })}
+                        <label>
+                            "PIN"
+                            <input
+                                type="password"
+                                name="pin"
+                                inputmode="numeric"
+                                autocomplete="current-password"
+                                required=true
+                                maxlength=PIN_MAX.to_string()
+                                autofocus=true
+                                prop:value=move || pin.get()
+                                on:input=move |ev| pin.set(event_target_value(&ev))
+                            />
+                        </label>
+                        <div class="actions">
+                            <button type="submit" class="button primary">"Log in"</button>
+                        </div>
+                    </form>
+                }.into_any()),
                 Login::Refused(message) => Some(view! {
                     <div class="notice error" role="alert" data-testid="login-refused">
                         <p>{message}</p>

@@ -1,10 +1,13 @@
 use leptos::prelude::*;
 
 use crate::{
-    accounts::{validate_email, validate_username},
-    components::live_check::LiveFaceCheck,
+    accounts::{EMAIL_MAX, PIN_MAX, PIN_MIN, USERNAME_MAX, validate_email, validate_pin, validate_username},
+    components::{
+        form_field::{FieldKind, FormField},
+        live_check::LiveFaceCheck,
+    },
     live::Purpose,
-    server_fns::register,
+    server_fns::Register,
 };
 
 /// Where a registration stands once the form was sent on.
@@ -22,7 +25,7 @@ enum Registration {
 fn keeps_proof(error_code: &str) -> bool {
     matches!(
         error_code,
-        "username_taken" | "email_taken" | "invalid_username" | "invalid_email"
+        "username_taken" | "email_taken" | "invalid_username" | "invalid_email" | "invalid_pin"
     )
 }
 
@@ -35,6 +38,8 @@ fn proof_gone(error_code: &str) -> bool {
 pub fn RegisterPage() -> impl IntoView {
     let username = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
+    let pin = RwSignal::new(String::new());
+    let pin_again = RwSignal::new(String::new());
     // Field errors show once a field was left or the form was sent, not while typing first.
     let show_errors = RwSignal::new(false);
     let registration = RwSignal::new(Registration::Form);
@@ -59,38 +64,67 @@ pub fn RegisterPage() -> impl IntoView {
             .flatten()
     };
 
+    let pin_error = move || {
+        show_errors
+            .get()
+            .then(|| validate_pin(&pin.get()).err())
+            .flatten()
+    };
+    let pin_again_error = move || {
+        (show_errors.get() && pin_again.get() != pin.get())
+            .then(|| "The two PINs differ: type the same PIN twice.".to_string())
+    };
+
     let start_face_check = move || {
         registration.set(Registration::Checking);
         face_check.update(|check| *check = Some(check.map_or(1, |n| n + 1)));
     };
     // The fields as they are when the proof is sent are the ones registered.
+    let register = ServerAction::<Register>::new();
+    // The proof being redeemed, and whether it was one kept from an earlier refusal.
+    let sent_proof = StoredValue::new(None::<(String, bool)>);
     let save = move |proof: String, kept: bool| {
         registration.set(Registration::Saving);
-        let (name, address) = (username.get_untracked(), email.get_untracked());
-        leptos::task::spawn_local(async move {
-            let result = register(name.trim().to_string(), address.trim().to_string(), proof.clone()).await;
-            match result {
-                Ok(user) => {
-                    face_check.set(None);
-                    registration.set(Registration::Registered(user.username));
-                }
-                Err(refusal) if kept && proof_gone(&refusal.error) => start_face_check(),
-                Err(refusal) => {
-                    if keeps_proof(&refusal.error) {
-                        kept_proof.set_value(Some(proof));
-                    }
-                    face_check.set(None);
-                    registration.set(Registration::Refused(refusal.message));
-                }
-            }
+        sent_proof.set_value(Some((proof.clone(), kept)));
+        register.dispatch(Register {
+            username: username.get_untracked().trim().to_string(),
+            email: email.get_untracked().trim().to_string(),
+            pin: pin.get_untracked(),
+            proof,
         });
     };
+    Effect::new(move || {
+        let Some(result) = register.value().get() else {
+            return;
+        };
+        let Some((proof, kept)) = sent_proof.write_value().take() else {
+            return;
+        };
+        match result {
+            Ok(user) => {
+                face_check.set(None);
+                pin.set(String::new());
+                pin_again.set(String::new());
+                registration.set(Registration::Registered(user.username));
+            }
+            Err(refusal) if kept && proof_gone(&refusal.error) => start_face_check(),
+            Err(refusal) => {
+                if keeps_proof(&refusal.error) {
+                    kept_proof.set_value(Some(proof));
+                }
+                face_check.set(None);
+                registration.set(Registration::Refused(refusal.message));
+            }
+        }
+    });
     let on_passed = Callback::new(move |proof: String| save(proof, false));
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         show_errors.set(true);
         let valid = validate_username(username.get_untracked().trim()).is_ok()
-            && validate_email(email.get_untracked().trim()).is_ok();
+            && validate_email(email.get_untracked().trim()).is_ok()
+            && validate_pin(&pin.get_untracked()).is_ok()
+            && pin.get_untracked() == pin_again.get_untracked();
         if !valid {
             return;
         }
@@ -105,45 +139,22 @@ pub fn RegisterPage() -> impl IntoView {
         <section class="card">
             <h1>"Register"</h1>
             <p class="muted">
-                "Choose a name and enter your email, then follow the steps in front of the camera. "
-                "Only a numeric description of your face is stored, never the picture."
+                "Choose a name, enter your email and a PIN, then follow the steps in front of the camera. "
+                "Only a numeric description of your face is stored, never the picture. "
+                "Every login asks for your face and then your PIN."
             </p>
             <noscript>
                 <p class="notice error">"facegate needs JavaScript to use your camera."</p>
             </noscript>
             <form class="stack" on:submit=on_submit novalidate=true>
-                <label>
-                    "Username"
-                    <input
-                        type="text"
-                        name="username"
-                        autocomplete="username"
-                        required=true
-                        minlength="3"
-                        maxlength="32"
-                        prop:value=move || username.get()
-                        on:input=move |ev| username.set(event_target_value(&ev))
-                        on:blur=move |_| show_errors.set(true)
-                        aria-invalid=move || username_error().is_some().to_string()
-                        aria-describedby="username-error"
-                    />
-                    <span id="username-error" class="field-error">{username_error}</span>
-                </label>
-                <label>
-                    "Email"
-                    <input
-                        type="email"
-                        name="email"
-                        autocomplete="email"
-                        required=true
-                        prop:value=move || email.get()
-                        on:input=move |ev| email.set(event_target_value(&ev))
-                        on:blur=move |_| show_errors.set(true)
-                        aria-invalid=move || email_error().is_some().to_string()
-                        aria-describedby="email-error"
-                    />
-                    <span id="email-error" class="field-error">{email_error}</span>
-                </label>
+                <FormField label="Username".into() name="username" kind=FieldKind::Username value=username
+                    error=Signal::derive(username_error) touched=show_errors max_length=USERNAME_MAX />
+                <FormField label="Email".into() name="email" kind=FieldKind::Email value=email
+                    error=Signal::derive(email_error) touched=show_errors max_length=EMAIL_MAX />
+                <FormField label=format!("PIN ({PIN_MIN}-{PIN_MAX} digits)") name="pin" kind=FieldKind::NewPin
+                    value=pin error=Signal::derive(pin_error) touched=show_errors max_length=PIN_MAX />
+                <FormField label="PIN again".into() name="pin_again" kind=FieldKind::NewPin value=pin_again
+                    error=Signal::derive(pin_again_error) touched=show_errors max_length=PIN_MAX />
                 <div class="actions">
                     <button type="submit" class="button primary" disabled=move || !hydrated.get() || busy()>
                         "Continue to the face check"
@@ -159,7 +170,7 @@ pub fn RegisterPage() -> impl IntoView {
                 }.into_any()),
                 Registration::Registered(name) => Some(view! {
                     <p class="notice success" role="status" data-testid="registered">
-                        "Registered " {name} ". " <a href="/login">"Log in now"</a>
+                        "Registered " {name} ". " <a href="/login">"Log in now"</a> " with your face and PIN."
                     </p>
                 }.into_any()),
             }}

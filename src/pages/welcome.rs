@@ -2,8 +2,8 @@ use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
 use crate::{
-    accounts::SignedInUser,
-    server_fns::{DeleteAccount, LogOut, current_user},
+    accounts::{ActivityEntry, SignedInUser},
+    server_fns::{DeleteAccount, LogOut, SignOutEverywhere, account_history, current_user},
 };
 
 /// "2026-11-28T14:03:05.123Z" → "2026-11-28 14:03 UTC"; the same on server and browser.
@@ -26,7 +26,15 @@ fn greeting(user: &SignedInUser) -> String {
 pub fn WelcomePage() -> impl IntoView {
     let user = Resource::new(|| (), |_| current_user());
     let log_out = ServerAction::<LogOut>::new();
+    let sign_out_everywhere = ServerAction::<SignOutEverywhere>::new();
     let delete_account = ServerAction::<DeleteAccount>::new();
+    let delete_refused = move || {
+        delete_account
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| e.message)
+    };
     view! {
         <Suspense fallback=|| view! { <p class="busy">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -44,10 +52,30 @@ pub fn WelcomePage() -> impl IntoView {
                                 <ActionForm action=log_out>
                                     <button type="submit" class="button primary">"Log out"</button>
                                 </ActionForm>
+                                <ActionForm action=sign_out_everywhere>
+                                    <button type="submit" class="button">"Sign out everywhere"</button>
+                                </ActionForm>
+                            </div>
+                        </section>
+                        <RecentActivity />
+                        <section class="card">
+                            <h2>"Your data"</h2>
+                            <p class="muted">
+                                "facegate keeps your name, email, a few numeric descriptions of your face (never a picture), "
+                                "your PIN's hash, your sessions and this history for "
+                                "a limited time. Export or delete it within 5 minutes of logging in."
+                            </p>
+                            <div class="actions">
+                                <a class="button" href="/api/account/export" download="facegate-account.json" rel="external">
+                                    "Export my data"
+                                </a>
                                 <ActionForm action=delete_account>
                                     <button type="submit" class="button danger">"Delete my account"</button>
                                 </ActionForm>
                             </div>
+                            {move || delete_refused().map(|message| view! {
+                                <p class="notice error" role="alert" data-testid="delete-refused">{message}</p>
+                            })}
                         </section>
                     }.into_any(),
                     Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
@@ -59,6 +87,49 @@ pub fn WelcomePage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The account's latest sign-ins and refused attempts.
+#[component]
+fn RecentActivity() -> impl IntoView {
+    let history = Resource::new(|| (), |_| account_history());
+    view! {
+        <section class="card">
+            <h2>"Recent activity"</h2>
+            <Suspense fallback=|| view! { <p class="busy">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match history.await {
+                        Ok(entries) if entries.is_empty() => view! { <p class="muted">"Nothing yet."</p> }.into_any(),
+                        Ok(entries) => view! {
+                            <ul class="activity" data-testid="activity">
+                                {entries.into_iter().map(|entry| view! { <ActivityLine entry /> }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(error) => view! { <p class="notice error" role="alert">{error.message}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn ActivityLine(entry: ActivityEntry) -> impl IntoView {
+    let class = if entry.success { "ok" } else { "refused" };
+    let from = match (&entry.client_address, &entry.user_agent) {
+        (Some(address), Some(agent)) => format!(" — {address}, {agent}"),
+        (Some(address), None) => format!(" — {address}"),
+        (None, Some(agent)) => format!(" — {agent}"),
+        (None, None) => String::new(),
+    };
+    view! {
+        <li class=class>
+            <time datetime=entry.at.clone()>{readable_time(&entry.at)}</time>
+            " "
+            <strong>{entry.describe()}</strong>
+            <span class="muted">{from}</span>
+        </li>
     }
 }
 

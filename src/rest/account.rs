@@ -1,22 +1,65 @@
+//! The signed-in person's own account: history, export, sign out everywhere, delete.
+
 use axum::{
+    Json,
     extract::State,
     http::{HeaderMap, StatusCode, header::SET_COOKIE},
     response::{AppendHeaders, IntoResponse},
 };
 
 use crate::{
-    accounts::ssr::{clear_session_cookie, cookies_secure, delete_account as delete, token_from_headers},
+    accounts::{
+        ActivityEntry,
+        ssr::{self as accounts, AccountExport, ClientMeta, SessionCookie, SignedIn, audit},
+    },
     error::AppError,
     state::AppState,
 };
 
-/// `DELETE /api/account`: the signed-in user deletes themselves.
+/// `GET /api/account/history`: recent sign-ins and refused attempts, newest first.
+pub async fn history(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+) -> Result<Json<Vec<ActivityEntry>>, AppError> {
+    Ok(Json(
+        audit::recent(&state, signed_in.user_id, audit::HISTORY_SHOWN).await?,
+    ))
+}
+
+/// `GET /api/account/export`: everything stored about you, as a JSON download.
+pub async fn export(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    client: ClientMeta,
+) -> Result<impl IntoResponse, AppError> {
+    let export: AccountExport = accounts::export_account(&state, &signed_in, &client).await?;
+    let disposition = "attachment; filename=\"facegate-account.json\"";
+    Ok((
+        AppendHeaders([(axum::http::header::CONTENT_DISPOSITION, disposition)]),
+        Json(export),
+    ))
+}
+
+/// `POST /api/account/sign-out-everywhere`: ends every session of yours, this one included.
+pub async fn sign_out_everywhere(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    signed_in: SignedIn,
+    client: ClientMeta,
+) -> Result<impl IntoResponse, AppError> {
+    accounts::sign_out_everywhere(&state, &signed_in, &client).await?;
+    let cookie = SessionCookie::for_request(&state, &headers).clear();
+    Ok((StatusCode::NO_CONTENT, AppendHeaders([(SET_COOKIE, cookie)])))
+}
+
+/// `DELETE /api/account`: the signed-in user deletes themselves and everything stored about
+/// them; the login must be under 5 minutes old.
 pub async fn delete_account(
     State(state): State<AppState>,
     headers: HeaderMap,
+    signed_in: SignedIn,
 ) -> Result<impl IntoResponse, AppError> {
-    let token = token_from_headers(&headers).ok_or_else(|| AppError::Unauthorized("Log in first.".into()))?;
-    delete(&state, &token).await?;
-    let cookie = clear_session_cookie(cookies_secure(&state, &headers));
+    accounts::delete_account(&state, &signed_in).await?;
+    let cookie = SessionCookie::for_request(&state, &headers).clear();
     Ok((StatusCode::NO_CONTENT, AppendHeaders([(SET_COOKIE, cookie)])))
 }

@@ -1,15 +1,7 @@
-use axum::{
-    Json,
-    extract::{Query, State},
-    http::HeaderMap,
-};
+use axum::{Json, extract::Query};
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    accounts::ssr::{current_user, token_from_headers},
-    error::AppError,
-    state::AppState,
-};
+use crate::{accounts::ssr::SignedIn, error::AppError};
 
 #[derive(Deserialize)]
 pub struct GreetingQuery {
@@ -27,15 +19,15 @@ pub struct Greeting {
 
 /// The original endpoint greeted any `user_id` for anyone; here only the signed-in user's own.
 pub async fn greeting(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    signed_in: SignedIn,
     Query(query): Query<GreetingQuery>,
 ) -> Result<Json<Greeting>, AppError> {
-    let not_signed_in = || AppError::Unauthorized("Log in first.".into());
-    let token = token_from_headers(&headers).ok_or_else(not_signed_in)?;
-    let user = current_user(&state, &token).await?.ok_or_else(not_signed_in)?;
+    let user = signed_in.user;
     if query.user_id.as_deref().is_some_and(|id| id != user.user_id) {
-        return Err(AppError::Forbidden("You can only see your own greeting.".into()));
+        return Err(AppError::Forbidden {
+            code: "forbidden",
+            message: "You can only see your own greeting.".into(),
+        });
     }
     Ok(Json(Greeting {
         message: crate::accounts::ssr::greeting(&user),

@@ -5,18 +5,21 @@ use axum::{
 };
 
 use crate::{
-    accounts::ssr::{clear_session_cookie, cookies_secure, logout as end_session, token_from_headers},
+    accounts::ssr::{self as accounts, ClientMeta, SessionCookie, SignedIn},
     error::AppError,
     state::AppState,
 };
 
+/// `POST /api/logout`: ends this session (if any) and clears the cookie either way.
 pub async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
+    client: ClientMeta,
+    signed_in: Option<SignedIn>,
 ) -> Result<impl IntoResponse, AppError> {
-    if let Some(token) = token_from_headers(&headers) {
-        end_session(&state, &token).await?;
+    if let Some(signed_in) = signed_in {
+        accounts::logout(&state, &signed_in, &client).await?;
     }
-    let cookie = clear_session_cookie(cookies_secure(&state, &headers));
+    let cookie = SessionCookie::for_request(&state, &headers).clear();
     Ok((StatusCode::NO_CONTENT, AppendHeaders([(SET_COOKIE, cookie)])))
 }

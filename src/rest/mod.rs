@@ -1,6 +1,7 @@
 //! The JSON REST API, compatible with the original Flask/React face-login system:
-//! `POST /api/register`, `POST /api/login`, `GET /api/greeting`, plus `POST /api/logout` and
-//! `DELETE /api/account`; the live face check: `GET /api/live` (WebSocket) and
+//! `POST /api/register`, `POST /api/login`, `GET /api/greeting`, plus the PIN step
+//! `POST /api/login/pin`, `POST /api/logout` and the account: `GET /api/account/history`,
+//! `GET /api/account/export`, `POST /api/account/sign-out-everywhere`, `DELETE /api/account`; the live face check: `GET /api/live` (WebSocket) and
 //! `POST /api/liveness` (a challenge for uploaded clips).
 //! The original's root paths (`POST /register`, `POST /login`, `GET /greeting`) are aliases.
 //! Errors are `{error, message}` with the matching HTTP status (see `AppError`).
@@ -26,11 +27,18 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/register", post(register::register))
         .route("/api/login", post(login::login))
+        .route("/api/login/pin", post(login::confirm_pin))
         .route("/api/liveness", post(liveness::start))
         .route(crate::live::LIVE_PATH, get(live_socket::live_socket))
         .route("/api/greeting", get(greeting::greeting))
         .route("/api/logout", post(logout::logout))
         .route("/api/account", delete(account::delete_account))
+        .route("/api/account/history", get(account::history))
+        .route("/api/account/export", get(account::export))
+        .route(
+            "/api/account/sign-out-everywhere",
+            post(account::sign_out_everywhere),
+        )
         .route("/register", post(register::register))
         .route("/login", post(login::login))
         .route("/greeting", get(greeting::greeting))

@@ -5,12 +5,20 @@ use super::{
     ApiJson,
     face_proof::{Face, FaceEvidence},
 };
-use crate::{accounts::ssr as accounts, error::AppError, live::Purpose, state::AppState};
+use crate::{
+    accounts::ssr::{self as accounts, ClientMeta, NewAccount},
+    error::AppError,
+    live::Purpose,
+    state::AppState,
+};
 
 #[derive(Deserialize)]
 pub struct RegisterRequest {
     email: String,
     username: String,
+    /// 6-12 digits: the second factor of every login.
+    #[serde(default)]
+    pin: String,
     #[serde(flatten)]
     face: FaceEvidence,
 }
@@ -21,21 +29,29 @@ pub struct RegisterResponse {
     user_id: String,
 }
 
-/// `POST /api/register` with `{username, email}` and `{proof}`, `{nonce, frames}` or (if
+/// `POST /api/register` with `{username, email, pin}` and `{proof}`, `{nonce, frames}` or (if
 /// allowed) `{image}`.
 pub async fn register(
     State(state): State<AppState>,
+    client: ClientMeta,
     ApiJson(request): ApiJson<RegisterRequest>,
 ) -> Result<(StatusCode, Json<RegisterResponse>), AppError> {
-    let (username, email) = (request.username, request.email);
-    let user = match request.face.into_face(&state, Purpose::Register).await? {
-        Face::Proof(proof) => accounts::register_with_proof(&state, &username, &email, &proof).await?,
-        Face::Checked(check) => {
-            accounts::register_with_check(&state, &username, &email, &check.encodings).await?
-        }
-        Face::SingleImage(image) => accounts::register_single_image(&state, &username, &email, image).await?,
+    let account = NewAccount {
+        username: &request.username,
+        email: &request.email,
+        pin: &request.pin,
     };
-    let message = format!("Registered {}. You can now log in with your face.", user.username);
+    let user = match request.face.into_face(&state, Purpose::Register).await? {
+        Face::Proof(proof) => accounts::register_with_proof(&state, account, &proof, &client).await?,
+        Face::Checked(check) => {
+            accounts::register_with_check(&state, account, &check.encodings, &client).await?
+        }
+        Face::SingleImage(image) => accounts::register_single_image(&state, account, image, &client).await?,
+    };
+    let message = format!(
+        "Registered {}. You can now log in with your face and PIN.",
+        user.username
+    );
     Ok((
         StatusCode::CREATED,
         Json(RegisterResponse {

@@ -5,12 +5,8 @@ use crate::{accounts::SignedInUser, error::ApiError};
 /// The signed-in user of this request's session cookie, or `None`.
 #[server(prefix = "/fn", endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<SignedInUser>, ApiError> {
-    use crate::{accounts::ssr, error::AppError};
+    use crate::accounts::ssr::SignedIn;
     let state = super::ssr::app_state()?;
-    let Some(token) = ssr::token_from_headers(&super::ssr::request_headers()) else {
-        return Ok(None);
-    };
-    ssr::current_user(&state, &token)
-        .await
-        .map_err(AppError::into_server_fn_error)
+    let signed_in: Option<SignedIn> = super::ssr::extract(&state).await?;
+    Ok(signed_in.map(|s| s.user))
 }

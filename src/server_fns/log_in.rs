@@ -1,17 +1,20 @@
 use leptos::prelude::*;
 
-use crate::{accounts::SignedInUser, error::ApiError};
+use crate::{accounts::LoginStep, error::ApiError};
 
 /// Logs in with the `proof` of a passed live face check (the `passed` message of the live
-/// socket); on success the response sets the session cookie.
+/// socket). Either signs in (the response sets the session cookie) or, per the second-factor
+/// policy, answers with a ticket for [`confirm_pin`](super::confirm_pin).
 #[server(prefix = "/fn", endpoint = "log_in")]
-pub async fn log_in(proof: String) -> Result<SignedInUser, ApiError> {
+pub async fn log_in(proof: String) -> Result<LoginStep, ApiError> {
     use crate::{accounts::ssr, error::AppError};
     let state = super::ssr::app_state()?;
-    let (user, token) = ssr::login_with_proof(&state, &proof)
+    let outcome = ssr::login_with_proof(&state, &proof, super::ssr::login_context())
         .await
         .map_err(AppError::into_server_fn_error)?;
-    let secure = ssr::cookies_secure(&state, &super::ssr::request_headers());
-    super::ssr::set_cookie(ssr::session_cookie(&token, state.config.session_ttl(), secure));
-    Ok(user)
+    if let ssr::LoginOutcome::SignedIn(_, token) = &outcome {
+        let cookie = super::ssr::session_cookie(&state).set(token, state.config.accounts.session_lifetime());
+        super::ssr::set_cookie(cookie);
+    }
+    Ok(outcome.step())
 }

@@ -7,13 +7,14 @@ use crate::error::ApiError;
 pub async fn log_out() -> Result<(), ApiError> {
     use crate::{accounts::ssr, error::AppError};
     let state = super::ssr::app_state()?;
-    let headers = super::ssr::request_headers();
-    if let Some(token) = ssr::token_from_headers(&headers) {
-        ssr::logout(&state, &token)
+    let signed_in: Option<ssr::SignedIn> = super::ssr::extract(&state).await?;
+    if let Some(signed_in) = signed_in {
+        let client: ssr::ClientMeta = super::ssr::extract(&state).await?;
+        ssr::logout(&state, &signed_in, &client)
             .await
             .map_err(AppError::into_server_fn_error)?;
     }
-    super::ssr::set_cookie(ssr::clear_session_cookie(ssr::cookies_secure(&state, &headers)));
+    super::ssr::set_cookie(super::ssr::session_cookie(&state).clear());
     leptos_axum::redirect("/login");
     Ok(())
 }

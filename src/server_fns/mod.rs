@@ -1,21 +1,33 @@
 //! Server functions: how the pages talk to the server, one per file. Each is a thin door onto
 //! `accounts::ssr`, which the REST API shares.
 
+mod account_history;
+mod confirm_pin;
 mod current_user;
 mod delete_account;
 mod log_in;
 mod log_out;
 mod register;
+mod sign_out_everywhere;
 
+pub use account_history::*;
+pub use confirm_pin::*;
 pub use current_user::*;
 pub use delete_account::*;
 pub use log_in::*;
 pub use log_out::*;
 pub use register::*;
+pub use sign_out_everywhere::*;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
-    use crate::{error::ApiError, error::AppError, state::AppState};
+    use axum::extract::FromRequestParts;
+
+    use crate::{
+        accounts::ssr::{ClientMeta, LoginContext, SessionCookie},
+        error::{ApiError, AppError},
+        state::AppState,
+    };
 
     pub fn app_state() -> Result<AppState, ApiError> {
         leptos::prelude::use_context::<AppState>()
@@ -23,10 +35,34 @@ pub(crate) mod ssr {
             .map_err(AppError::into_server_fn_error)
     }
 
-    pub fn request_headers() -> axum::http::HeaderMap {
-        leptos::prelude::use_context::<axum::http::request::Parts>()
-            .map(|parts| parts.headers)
-            .unwrap_or_default()
+    fn request_parts() -> axum::http::request::Parts {
+        leptos::prelude::use_context::<axum::http::request::Parts>().unwrap_or_else(|| {
+            tracing::error!("request parts missing from the server function context");
+            axum::http::Request::new(()).into_parts().0
+        })
+    }
+
+    /// Runs one of our axum extractors (`SignedIn`, `Option<SignedIn>`, `ClientMeta`) on the
+    /// server function's request — the same code the REST handlers get — keeping its refusal.
+    pub async fn extract<T>(state: &AppState) -> Result<T, ApiError>
+    where
+        T: FromRequestParts<AppState, Rejection: Into<AppError>>,
+    {
+        let mut parts = request_parts();
+        T::from_request_parts(&mut parts, state)
+            .await
+            .map_err(|rejection| rejection.into().into_server_fn_error())
+    }
+
+    /// The session cookie's shape for this request.
+    pub fn session_cookie(state: &AppState) -> SessionCookie {
+        SessionCookie::for_request(state, &request_parts().headers)
+    }
+
+    /// The client and its current session, for a login.
+    pub fn login_context() -> LoginContext {
+        let parts = request_parts();
+        LoginContext::new(ClientMeta::from_parts(&parts), &parts.headers)
     }
 
     pub fn set_cookie(cookie: String) {

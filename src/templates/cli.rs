@@ -108,7 +108,9 @@ pub async fn rotate(config: &Config, settle: Duration) -> Result<RotateReport, S
         .await
         .map_err(|e| e.to_string())?;
 
-    let users = stored::all(&db).await.map_err(|e| format!("database: {e}"))?;
+    let users = stored::all(&db, &[])
+        .await
+        .map_err(|e| format!("database: {e}"))?;
     let plain = db
         .users()
         .count_documents(mongodb::bson::doc! { stored::PLAIN_FIELD: { "$exists": true } })
@@ -163,7 +165,7 @@ pub async fn rotate(config: &Config, settle: Duration) -> Result<RotateReport, S
         }
     }
 
-    let in_use: HashSet<String> = stored::all(&db)
+    let in_use: HashSet<String> = stored::all(&db, &[])
         .await
         .map_err(|e| format!("database: {e}"))?
         .into_iter()

@@ -60,15 +60,21 @@ pub struct StoredUser {
     pub id: ObjectId,
     /// `None` when the document has no (readable) `face_templates` field.
     pub templates: Option<StoredTemplates>,
+    /// The other fields asked for (those the user has).
+    pub also: Document,
 }
 
-/// Every user's id and templates, read in one pass.
-pub async fn all(db: &Db) -> mongodb::error::Result<Vec<StoredUser>> {
+/// Every user's id and templates, plus the fields named in `also`, read in one pass.
+pub async fn all(db: &Db, also: &[&str]) -> mongodb::error::Result<Vec<StoredUser>> {
+    let mut projection = doc! { "_id": 1, FIELD: 1 };
+    for field in also {
+        projection.insert(*field, 1);
+    }
     let mut cursor = db
         .users()
         .clone_with_type::<Document>()
         .find(doc! {})
-        .projection(doc! { "_id": 1, FIELD: 1 })
+        .projection(projection)
         .await?;
     let mut users = Vec::new();
     while let Some(user) = cursor.try_next().await? {
@@ -79,7 +85,11 @@ pub async fn all(db: &Db) -> mongodb::error::Result<Vec<StoredUser>> {
             .get_document(FIELD)
             .ok()
             .and_then(|t| bson::from_document(t.clone()).ok());
-        users.push(StoredUser { id, templates });
+        let also = also
+            .iter()
+            .filter_map(|field| Some((field.to_string(), user.get(*field)?.clone())))
+            .collect();
+        users.push(StoredUser { id, templates, also });
     }
     Ok(users)
 }
@@ -104,7 +114,7 @@ pub async fn reseal_pass(
 ) -> Result<ResealPass, StoreError> {
     let users = db.users().clone_with_type::<Document>();
     let mut pass = ResealPass::default();
-    for user in all(db).await? {
+    for user in all(db, &[]).await? {
         let Some(old) = user.templates else {
             continue;
         };

@@ -89,6 +89,9 @@ impl Drop for FerretDb {
     }
 }
 
+/// The PIN the tests register with (6 digits, passes the PIN rules).
+pub const PIN: &str = "583920";
+
 /// Settings for a test server on `db`, with extra command-line style arguments (which win). The
 /// template key file is `db.key_file()`, created with one random key when missing.
 pub fn test_config(db: &FerretDb, extra: &[&str]) -> Config {
@@ -116,25 +119,6 @@ pub fn test_config(db: &FerretDb, extra: &[&str]) -> Config {
     Config::parse_with_file(None, args).expect("test config")
 }
 
-/// The real server (router, state, database, models) on a free port, stopped when dropped.
-pub struct TestServer {
-    pub base_url: String,
-    pub state: AppState,
-    shutdown: Shutdown,
-    pub db: FerretDb,
-}
-
-/// Ends the server when dropped (a field of its own, so `TestServer::stop` can keep the database).
-struct Shutdown(Option<tokio::sync::oneshot::Sender<()>>);
-
-impl Drop for Shutdown {
-    fn drop(&mut self) {
-        if let Some(tx) = self.0.take() {
-            let _ = tx.send(());
-        }
-    }
-}
-
 /// Leptos' settings from the repository's Leptos.toml.
 pub fn leptos_options() -> leptos::config::LeptosOptions {
     leptos::config::get_configuration(Some(repo_path("Leptos.toml").to_str().expect("utf-8")))
@@ -142,15 +126,28 @@ pub fn leptos_options() -> leptos::config::LeptosOptions {
         .leptos_options
 }
 
+/// The real server (router, state, database, models) on a free port, stopped when dropped.
+pub struct TestServer {
+    pub base_url: String,
+    pub state: AppState,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    pub db: FerretDb,
+}
+
 impl TestServer {
     pub async fn start(extra: &[&str]) -> Self {
-        Self::start_on(FerretDb::start(), extra).await
+        let db = FerretDb::start();
+        let (base_url, state, shutdown) = Self::serve(&db, extra).await;
+        Self {
+            base_url,
+            state,
+            shutdown: Some(shutdown),
+            db,
+        }
     }
 
-    /// A server on an existing database (a restart: same data, same key file unless `extra`
-    /// names another).
-    pub async fn start_on(db: FerretDb, extra: &[&str]) -> Self {
-        let config = test_config(&db, extra);
+    async fn serve(db: &FerretDb, extra: &[&str]) -> (String, AppState, tokio::sync::oneshot::Sender<()>) {
+        let config = test_config(db, extra);
         let state = AppState::start(config, leptos_options())
             .await
             .expect("app state");
@@ -165,19 +162,19 @@ impl TestServer {
             .await
             .expect("server");
         });
-        Self {
-            base_url,
-            state,
-            shutdown: Shutdown(Some(tx)),
-            db,
-        }
+        (base_url, state, tx)
     }
 
-    /// Stops the server and hands back its database, e.g. for [`TestServer::start_on`].
-    pub fn stop(self) -> FerretDb {
-        let Self { shutdown, db, .. } = self;
-        drop(shutdown);
-        db
+    /// Stops this app and starts a new one on the same database (a restart: nothing in memory
+    /// survives, everything stored does).
+    pub async fn restart(&mut self, extra: &[&str]) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let (base_url, state, shutdown) = Self::serve(&self.db, extra).await;
+        self.base_url = base_url;
+        self.state = state;
+        self.shutdown = Some(shutdown);
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -186,6 +183,14 @@ impl TestServer {
 
     pub fn db(&self) -> &Db {
         &self.state.db
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
     }
 }
 
@@ -279,6 +284,27 @@ pub fn frame_files(clip: &str) -> Vec<PathBuf> {
 }
 
 /// Documents in one of the test database's collections.
+/// GETs `path` and reads the JSON answer.
+pub async fn get_json(client: &reqwest::Client, server: &TestServer, path: &str) -> serde_json::Value {
+    client
+        .get(server.url(path))
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("a JSON answer")
+}
+
+/// Every collection that holds something about a person: after an account is deleted, all empty.
+pub const PERSONAL_COLLECTIONS: [&str; 4] = ["users", "sessions", "audit", "pin_locks"];
+
+pub async fn assert_nothing_stored(server: &TestServer) {
+    for collection in PERSONAL_COLLECTIONS {
+        assert_eq!(count(server, collection).await, 0, "{collection} must be empty");
+    }
+}
+
 pub async fn count(server: &TestServer, collection: &str) -> u64 {
     server
         .db()

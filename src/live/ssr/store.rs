@@ -4,17 +4,17 @@
 //! live seconds to an hour. One consequence: a nonce or proof is redeemable only on the instance
 //! that issued it (docs/live.md, "Several instances").
 
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::collections::{HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use rand::{Rng, RngCore, seq::SliceRandom};
+use rand::{Rng, seq::SliceRandom};
 use sha2::{Digest, Sha256};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::LiveFailure;
 use super::settings::LiveSettings;
+use crate::expiring::{Expiring, lock, random_token};
 use crate::face::Encoding;
 use crate::live::{Purpose, Step};
 
@@ -26,39 +26,6 @@ pub const REPLAY_MEMORY: Duration = Duration::from_secs(3600);
 const REPLAY_CAPACITY: usize = 2_000_000;
 /// Outstanding nonces at most; beyond that new checks are refused as busy.
 const NONCE_CAPACITY: usize = 100_000;
-/// How often an expiring map may be swept.
-const SWEEP_EVERY: Duration = Duration::from_secs(1);
-
-/// Entries with a lifetime, swept of expired ones at most once every [`SWEEP_EVERY`]: a sweep
-/// walks the whole map, and the requests that insert must not each pay for one.
-struct Expiring<V> {
-    entries: HashMap<String, V>,
-    last_sweep: Option<Instant>,
-}
-
-impl<V> Default for Expiring<V> {
-    fn default() -> Self {
-        Self {
-            entries: HashMap::new(),
-            last_sweep: None,
-        }
-    }
-}
-
-impl<V> Expiring<V> {
-    /// Keeps only the entries `alive` accepts, unless the last sweep was under a second ago.
-    fn sweep(&mut self, now: Instant, mut alive: impl FnMut(&V) -> bool) {
-        if self
-            .last_sweep
-            .is_some_and(|at| now.duration_since(at) < SWEEP_EVERY)
-        {
-            return;
-        }
-        self.entries.retain(|_, entry| alive(entry));
-        self.last_sweep = Some(now);
-    }
-}
-
 /// An issued challenge.
 #[derive(Debug, Clone)]
 pub struct IssuedChallenge {
@@ -129,17 +96,6 @@ struct Inner {
     proofs: Mutex<Expiring<ProofEntry>>,
     replays: Mutex<ReplayMemory>,
     sessions: Arc<Semaphore>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // The maps hold plain data; a panic elsewhere cannot leave them inconsistent.
-    mutex.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn random_token() -> String {
-    let mut bytes = [0u8; 24];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 impl LiveStore {
@@ -300,6 +256,7 @@ impl LiveStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::expiring::SWEEP_EVERY;
 
     fn store(settings: LiveSettings) -> LiveStore {
         LiveStore::new(settings, 2)

@@ -1,0 +1,90 @@
+//! The account history its owner sees: one inserted entry per sign-in, refused PIN, lock,
+//! sign-out. Recording never fails the request it describes (a database hiccup must not turn a
+//! good login into an error); a failure is logged instead.
+
+use futures::TryStreamExt;
+use mongodb::bson::{DateTime, doc, oid::ObjectId};
+
+use super::ClientMeta;
+use crate::{accounts::ActivityEntry, db::audit::AuditDoc, error::AppError, state::AppState};
+
+/// How many entries the welcome page and `GET /api/account/history` show.
+pub const HISTORY_SHOWN: i64 = 20;
+
+/// What happened to an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    Registered,
+    SignedIn,
+    PinRefused,
+    PinLocked,
+    SignedOut,
+    SignedOutEverywhere,
+    Exported,
+}
+
+impl Event {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Registered => "registered",
+            Self::SignedIn => "signed_in",
+            Self::PinRefused => "pin_refused",
+            Self::PinLocked => "pin_locked",
+            Self::SignedOut => "signed_out",
+            Self::SignedOutEverywhere => "signed_out_everywhere",
+            Self::Exported => "exported",
+        }
+    }
+
+    fn success(self) -> bool {
+        !matches!(self, Self::PinRefused | Self::PinLocked)
+    }
+}
+
+/// Records `event` for `user_id`; `reason` is the refusal's error code.
+pub async fn record(
+    state: &AppState,
+    user_id: ObjectId,
+    event: Event,
+    reason: Option<&str>,
+    client: &ClientMeta,
+) {
+    let entry = AuditDoc {
+        id: ObjectId::new(),
+        user_id,
+        at: DateTime::now(),
+        event: event.code().into(),
+        success: event.success(),
+        reason: reason.map(str::to_string),
+        client_address: client.address.clone(),
+        user_agent: client.user_agent.clone(),
+    };
+    if let Err(e) = state.db.audit().insert_one(&entry).await {
+        tracing::error!(error = %e, event = event.code(), %user_id, "could not record account history");
+    }
+}
+
+/// The latest `limit` entries of an account, newest first.
+pub async fn recent(state: &AppState, user_id: ObjectId, limit: i64) -> Result<Vec<ActivityEntry>, AppError> {
+    let entries: Vec<AuditDoc> = state
+        .db
+        .audit()
+        .find(doc! { "user_id": user_id })
+        .sort(doc! { "at": -1 })
+        .limit(limit)
+        .await?
+        .try_collect()
+        .await?;
+    Ok(entries.into_iter().map(activity_entry).collect())
+}
+
+pub fn activity_entry(entry: AuditDoc) -> ActivityEntry {
+    ActivityEntry {
+        at: entry.at.try_to_rfc3339_string().unwrap_or_default(),
+        event: entry.event,
+        success: entry.success,
+        reason: entry.reason,
+        client_address: entry.client_address,
+        user_agent: entry.user_agent,
+    }
+}

@@ -1,0 +1,143 @@
+//! Your own data: everything facegate stores about an account, as JSON, and deleting all of it.
+
+use futures::TryStreamExt;
+use mongodb::bson::{DateTime, doc};
+use serde::Serialize;
+
+use super::{ClientMeta, SignedIn, audit, audit::Event};
+use crate::{accounts::ActivityEntry, error::AppError, state::AppState};
+
+/// Everything stored about one account. The PIN's hash is the one thing left out: with it, a
+/// six-digit PIN falls to an offline search in hours, and the export may be saved carelessly.
+#[derive(Serialize)]
+pub struct AccountExport {
+    pub exported_at: String,
+    pub user: ExportedUser,
+    pub sessions: Vec<ExportedSession>,
+    pub pin_lock: Option<ExportedPinLock>,
+    pub history: Vec<ActivityEntry>,
+}
+
+#[derive(Serialize)]
+pub struct ExportedUser {
+    pub user_id: String,
+    pub username: String,
+    pub email: String,
+    pub created_at: String,
+    pub last_login_at: Option<String>,
+    /// The stored face encodings: 128 numbers each, no picture.
+    pub face_encodings: Vec<Vec<f32>>,
+    pub pin_set: bool,
+}
+
+#[derive(Serialize)]
+pub struct ExportedSession {
+    pub created_at: String,
+    pub expires_at: String,
+    pub last_seen_at: Option<String>,
+    pub current: bool,
+}
+
+#[derive(Serialize)]
+pub struct ExportedPinLock {
+    pub wrong_pins_in_a_row: u32,
+    pub last_wrong_pin_at: String,
+}
+
+fn time(at: DateTime) -> String {
+    at.try_to_rfc3339_string().unwrap_or_default()
+}
+
+pub async fn export_account(
+    state: &AppState,
+    signed_in: &SignedIn,
+    client: &ClientMeta,
+) -> Result<AccountExport, AppError> {
+    super::require_fresh_login(signed_in)?;
+    let id = signed_in.user_id;
+    let user = state
+        .db
+        .users()
+        .find_one(doc! { "_id": id })
+        .await?
+        .ok_or_else(|| AppError::Unauthorized("Log in first.".into()))?;
+    let sessions: Vec<_> = state
+        .db
+        .sessions()
+        .find(doc! { "user_id": id })
+        .await?
+        .try_collect()
+        .await?;
+    let history: Vec<_> = state
+        .db
+        .audit()
+        .find(doc! { "user_id": id })
+        .sort(doc! { "at": -1 })
+        .await?
+        .try_collect()
+        .await?;
+    let pin_lock = state.db.pin_lock(id).await?;
+    let face_encodings = state
+        .templates
+        .open(&id, &user.face_templates)
+        .map_err(|e| AppError::Internal(format!("opening the face templates of {id}: {e}")))?;
+    audit::record(state, id, Event::Exported, None, client).await;
+    Ok(AccountExport {
+        exported_at: time(DateTime::now()),
+        user: ExportedUser {
+            user_id: id.to_hex(),
+            username: user.username,
+            email: user.email,
+            created_at: time(user.created_at),
+            last_login_at: user.last_login_at.map(time),
+            face_encodings: face_encodings.iter().map(|e| e.as_slice().to_vec()).collect(),
+            pin_set: user.pin_hash.is_some(),
+        },
+        sessions: sessions
+            .into_iter()
+            .map(|s| ExportedSession {
+                current: s.token_hash == signed_in.session.token_hash,
+                created_at: time(s.created_at),
+                expires_at: time(s.expires_at),
+                last_seen_at: s.last_seen_at.map(time),
+            })
+            .collect(),
+        pin_lock: pin_lock.map(|lock| ExportedPinLock {
+            wrong_pins_in_a_row: lock.failures,
+            last_wrong_pin_at: time(lock.last_failure_at),
+        }),
+        history: history.into_iter().map(audit::activity_entry).collect(),
+    })
+}
+
+/// Deletes the signed-in user and everything stored about them. The face leaves the gallery
+/// first (no login can succeed meanwhile), the user document goes last: if a step fails, the
+/// account still exists and the person can simply try again — nothing is left half-deleted
+/// without an owner.
+pub async fn delete_account(state: &AppState, signed_in: &SignedIn) -> Result<(), AppError> {
+    super::require_fresh_login(signed_in)?;
+    let id = signed_in.user_id;
+    state.gallery.remove(&id);
+    let result = async {
+        state.db.audit().delete_many(doc! { "user_id": id }).await?;
+        state.db.pin_locks().delete_one(doc! { "_id": id }).await?;
+        state.db.sessions().delete_many(doc! { "user_id": id }).await?;
+        state.db.users().delete_one(doc! { "_id": id }).await?;
+        // A login that raced the deletion may have added a session or an entry.
+        state.db.sessions().delete_many(doc! { "user_id": id }).await?;
+        state.db.audit().delete_many(doc! { "user_id": id }).await?;
+        Ok::<_, mongodb::error::Error>(())
+    }
+    .await;
+    if let Err(e) = result {
+        // Put the face back: the account still exists, so its owner must still be able to log in.
+        if let Ok(Some(user)) = state.db.users().find_one(doc! { "_id": id }).await
+            && let Ok(encodings) = state.templates.open(&id, &user.face_templates)
+        {
+            state.gallery.add(id, &encodings);
+        }
+        return Err(e.into());
+    }
+    tracing::info!(user_id = %id, "account deleted");
+    Ok(())
+}

@@ -1,0 +1,498 @@
+//! Register, log in, sessions: the server side of accounts, shared by the server functions and
+//! the REST API so both behave identically.
+//!
+//! A login goes: live face check → [`identify`] among all enrolled → (per the second-factor
+//! policy) a ticket waiting for the PIN → [`confirm_pin`] → a session ([`session`]) and an entry
+//! in the account's history ([`audit`]).
+
+pub mod audit;
+mod cookie;
+mod export;
+pub mod second_factor;
+pub mod session;
+mod settings;
+mod signed_in;
+
+use std::time::Duration;
+
+use mongodb::{
+    bson::{DateTime, doc, oid::ObjectId},
+    options::ReturnDocument,
+};
+
+pub use cookie::{SessionCookie, cookies_secure, token_from_headers};
+pub use export::{AccountExport, delete_account, export_account};
+pub use second_factor::LoginTickets;
+pub use session::SessionToken;
+pub use settings::{AccountSettings, SecondFactorPolicy};
+pub use signed_in::{ClientMeta, SignedIn};
+
+use self::{
+    audit::Event,
+    second_factor::{PinCheck, locked_error},
+};
+use super::{
+    LoginStep, Registered, SecondFactorPrompt, SignedInUser, validate_email, validate_pin, validate_username,
+};
+use crate::{
+    db::{
+        is_duplicate_key,
+        sessions::SessionDoc,
+        users::{UserDoc, email_key, username_key},
+    },
+    error::AppError,
+    face::{Encoding, ImageInput},
+    live::Purpose,
+    state::AppState,
+};
+
+/// What a person sees when a login face matches nobody. It says nothing about who is enrolled.
+pub const NOT_RECOGNISED: &str =
+    "Face not recognised. Try again facing the camera in good light, or register first.";
+
+/// The error code of a login face that matches nobody.
+pub const NOT_RECOGNISED_CODE: &str = "not_recognised";
+
+/// When the best match is not clearly better than the next person's.
+pub const AMBIGUOUS: &str =
+    "We could not tell with confidence who you are. Try again facing the camera in good light.";
+
+/// Encodings kept per enrolled user, from different moments and poses of the live check.
+pub const MAX_ENROLLED_ENCODINGS: usize = 5;
+
+pub const FACE_TAKEN_CODE: &str = "face_already_registered";
+
+/// How recent the login must be for deleting or exporting the account: a session left open on a
+/// shared computer must not be enough to erase or copy someone's data.
+pub const FRESH_LOGIN: Duration = Duration::from_secs(5 * 60);
+
+/// What a new account is made of, as sent by the form or the API.
+pub struct NewAccount<'a> {
+    pub username: &'a str,
+    pub email: &'a str,
+    pub pin: &'a str,
+}
+
+/// Registers with the face of a passed live check (`proof` from the live socket). A refusal the
+/// person can fix without a new check (a taken username or email, an invalid field) leaves the
+/// proof redeemable until it expires.
+pub async fn register_with_proof(
+    state: &AppState,
+    account: NewAccount<'_>,
+    proof: &str,
+    client: &ClientMeta,
+) -> Result<Registered, AppError> {
+    validate_form(&account)?;
+    let check = state.live.take_proof(proof.trim(), Purpose::Register)?;
+    match register_with_check(state, account, &check.encodings, client).await {
+        Err(error @ AppError::Conflict { code, .. }) if code != FACE_TAKEN_CODE => {
+            state.live.restore_proof(proof.trim(), check);
+            Err(error)
+        }
+        other => other,
+    }
+}
+
+/// Validates the form, refuses a face that is already enrolled, stores the user with up to
+/// [`MAX_ENROLLED_ENCODINGS`] encodings and the PIN's hash. The unique indexes decide duplicate
+/// names and emails, so two racing registrations of one name cannot both succeed.
+pub async fn register_with_check(
+    state: &AppState,
+    account: NewAccount<'_>,
+    encodings: &[Encoding],
+    client: &ClientMeta,
+) -> Result<Registered, AppError> {
+    validate_form(&account)?;
+    let (username, email) = (account.username.trim(), account.email.trim());
+    let query = mean_encoding(encodings)
+        .ok_or_else(|| AppError::Internal("a passed live check without encodings".into()))?;
+    let threshold = state.config.face.match_threshold;
+    if let Some(existing) = state.gallery.best_match(query).await
+        && f64::from(existing.distance) <= threshold
+    {
+        tracing::info!(
+            distance = existing.distance,
+            "registration refused: face already enrolled"
+        );
+        return Err(AppError::Conflict {
+            code: FACE_TAKEN_CODE,
+            message: "This face is already registered — log in instead.".into(),
+        });
+    }
+    let kept = spread(encodings, MAX_ENROLLED_ENCODINGS);
+    let id = ObjectId::new();
+    let face_templates = state
+        .templates
+        .seal(&id, &kept)
+        .map_err(|e| AppError::Internal(format!("sealing face templates: {e}")))?;
+    let user = UserDoc {
+        id,
+        email: email.to_string(),
+        email_key: email_key(email),
+        username: username.to_string(),
+        username_key: username_key(username),
+        face_templates,
+        created_at: DateTime::now(),
+        last_login_at: None,
+        pin_hash: Some(second_factor::hash_pin(account.pin).await?),
+    };
+    match state.db.users().insert_one(&user).await {
+        Ok(_) => {}
+        Err(e) if is_duplicate_key(&e) => return Err(which_duplicate(state, &user).await),
+        Err(e) => return Err(e.into()),
+    }
+    state.gallery.add(user.id, &kept);
+    audit::record(state, user.id, Event::Registered, None, client).await;
+    tracing::info!(user_id = %user.id, encodings = kept.len(), "user registered");
+    Ok(Registered {
+        user_id: user.id.to_hex(),
+        username: user.username,
+    })
+}
+
+/// The old single-picture registration, for `allow-single-image` (trusted kiosks).
+pub async fn register_single_image(
+    state: &AppState,
+    account: NewAccount<'_>,
+    image: ImageInput,
+    client: &ClientMeta,
+) -> Result<Registered, AppError> {
+    validate_form(&account)?;
+    let analysis = state.faces.analyze(image).await?;
+    register_with_check(state, account, &[analysis.encoding], client).await
+}
+
+fn validate_form(account: &NewAccount<'_>) -> Result<(), AppError> {
+    let invalid = |code| move |message| AppError::Unprocessable { code, message };
+    validate_username(account.username.trim()).map_err(invalid("invalid_username"))?;
+    validate_email(account.email.trim()).map_err(invalid("invalid_email"))?;
+    validate_pin(account.pin).map_err(invalid("invalid_pin"))
+}
+
+/// At most `n` of `items`, spread evenly from first to last (different moments, so different
+/// poses and expressions).
+fn spread<T: Clone>(items: &[T], n: usize) -> Vec<T> {
+    if items.len() <= n || n < 2 {
+        return items.iter().take(n.max(1)).cloned().collect();
+    }
+    (0..n)
+        .map(|i| items[i * (items.len() - 1) / (n - 1)].clone())
+        .collect()
+}
+
+/// The mean of several encodings of one face: steadier than any single frame.
+pub fn mean_encoding(encodings: &[Encoding]) -> Option<Encoding> {
+    if encodings.is_empty() {
+        return None;
+    }
+    let mut sum = [0.0f32; crate::face::ENCODING_LEN];
+    for encoding in encodings {
+        for (total, value) in sum.iter_mut().zip(encoding.as_slice()) {
+            *total += value;
+        }
+    }
+    let n = encodings.len() as f32;
+    Some(Encoding(sum.map(|total| total / n)))
+}
+
+/// After the index refused the insert: name the taken field. The read only chooses the message.
+async fn which_duplicate(state: &AppState, user: &UserDoc) -> AppError {
+    let email_taken = state
+        .db
+        .users()
+        .count_documents(doc! { "email_key": &user.email_key })
+        .await
+        .map(|n| n > 0)
+        .unwrap_or(false);
+    if email_taken {
+        AppError::Conflict {
+            code: "email_taken",
+            message: "This email address is already registered.".into(),
+        }
+    } else {
+        AppError::Conflict {
+            code: "username_taken",
+            message: format!("The username {} is taken. Choose another.", user.username),
+        }
+    }
+}
+
+/// Where a login request stands once the face is known.
+pub enum LoginOutcome {
+    SignedIn(SignedInUser, SessionToken),
+    SecondFactor(SecondFactorPrompt),
+}
+
+impl LoginOutcome {
+    /// The page's view of it (the token goes into the cookie, never into a body).
+    pub fn step(&self) -> LoginStep {
+        match self {
+            Self::SignedIn(user, _) => LoginStep::SignedIn(user.clone()),
+            Self::SecondFactor(prompt) => LoginStep::SecondFactor(prompt.clone()),
+        }
+    }
+}
+
+/// The browser's request around a login: who it is, and the session it already had (replaced
+/// by the new one, so a planted or stolen older cookie dies at the next login).
+pub struct LoginContext {
+    pub client: ClientMeta,
+    pub previous: Option<SessionToken>,
+}
+
+impl LoginContext {
+    pub fn new(client: ClientMeta, headers: &axum::http::HeaderMap) -> Self {
+        Self {
+            client,
+            previous: token_from_headers(headers),
+        }
+    }
+}
+
+/// Logs in with the face of a passed live check (`proof` from the live socket).
+pub async fn login_with_proof(
+    state: &AppState,
+    proof: &str,
+    context: LoginContext,
+) -> Result<LoginOutcome, AppError> {
+    let check = state.live.take_proof(proof.trim(), Purpose::Login)?;
+    login_with_check(state, &check.encodings, context).await
+}
+
+/// The old single-picture login, for `allow-single-image` (trusted kiosks).
+pub async fn login_single_image(
+    state: &AppState,
+    image: ImageInput,
+    context: LoginContext,
+) -> Result<LoginOutcome, AppError> {
+    let analysis = state.faces.analyze(image).await?;
+    login_with_check(state, &[analysis.encoding], context).await
+}
+
+/// Who the face is: the enrolled user within the match threshold, plus a runner-up that is
+/// closer than the match margin behind (then the face alone cannot tell them apart).
+struct Identified {
+    best: ObjectId,
+    contender: Option<ObjectId>,
+}
+
+async fn identify(state: &AppState, encodings: &[Encoding]) -> Result<Identified, AppError> {
+    let not_recognised = || AppError::NotIdentified {
+        code: NOT_RECOGNISED_CODE,
+        message: NOT_RECOGNISED.into(),
+    };
+    let query = mean_encoding(encodings).ok_or_else(not_recognised)?;
+    let (threshold, margin) = (state.config.face.match_threshold, state.config.face.match_margin);
+    let best = state.gallery.best_match(query).await;
+    let nearest = best.as_ref().map(|m| m.distance);
+    let Some(best) = best.filter(|m| f64::from(m.distance) <= threshold) else {
+        tracing::info!(distance = ?nearest, "login refused: no match");
+        return Err(not_recognised());
+    };
+    let contender = match (best.runner_up, best.runner_up_id) {
+        (Some(runner_up), Some(id)) if f64::from(runner_up - best.distance) < margin => Some(id),
+        _ => None,
+    };
+    tracing::info!(distance = best.distance, runner_up = ?best.runner_up, ambiguous = contender.is_some(), "face identified");
+    Ok(Identified {
+        best: best.id,
+        contender,
+    })
+}
+
+/// Identifies the person from the mean of their sampled encodings, then — per the second-factor
+/// policy — signs them in or asks for the PIN. With the policy `off`, an ambiguous face is
+/// refused with its own code; otherwise the PIN tells the two candidates apart.
+pub async fn login_with_check(
+    state: &AppState,
+    encodings: &[Encoding],
+    context: LoginContext,
+) -> Result<LoginOutcome, AppError> {
+    let identified = identify(state, encodings).await?;
+    let ambiguous = identified.contender.is_some();
+    let policy = state.config.accounts.second_factor;
+    if policy == SecondFactorPolicy::Off && ambiguous {
+        return Err(AppError::NotIdentified {
+            code: "ambiguous_match",
+            message: AMBIGUOUS.into(),
+        });
+    }
+    let needs_second_factor = match policy {
+        SecondFactorPolicy::Always => true,
+        SecondFactorPolicy::Ambiguous => ambiguous,
+        SecondFactorPolicy::Off => false,
+    };
+    // An account from before PINs existed has no second factor to ask for; an ambiguous face
+    // cannot be settled without one.
+    let legacy = state.gallery.has_no_pin(&identified.best);
+    if needs_second_factor && legacy {
+        if ambiguous {
+            return Err(AppError::NotIdentified {
+                code: "ambiguous_match",
+                message: AMBIGUOUS.into(),
+            });
+        }
+        tracing::warn!(user_id = %identified.best, "login by face alone: the account has no PIN");
+    }
+    let needs_second_factor = needs_second_factor && !legacy;
+    if needs_second_factor {
+        let candidates: Vec<ObjectId> = std::iter::once(identified.best)
+            .chain(identified.contender)
+            .collect();
+        let ticket = state.tickets.issue(candidates);
+        return Ok(LoginOutcome::SecondFactor(SecondFactorPrompt {
+            ticket,
+            factors: vec!["pin".into()],
+            expires_in_secs: second_factor::TICKET_TTL.as_secs(),
+        }));
+    }
+    let (user, token) = sign_in(state, identified.best, context).await?;
+    Ok(LoginOutcome::SignedIn(user, token))
+}
+
+/// The second step of a login: the PIN for a ticket from [`login_with_check`]. A wrong PIN keeps
+/// the ticket for [`second_factor::TRIES_PER_TICKET`] tries in all.
+pub async fn confirm_pin(
+    state: &AppState,
+    ticket_id: &str,
+    pin: &str,
+    context: LoginContext,
+) -> Result<(SignedInUser, SessionToken), AppError> {
+    let ticket = state.tickets.take(ticket_id.trim())?;
+    let Some(_checking) = state.tickets.start_checking(&ticket.candidates) else {
+        state.tickets.give_back(ticket_id.trim(), ticket);
+        return Err(AppError::RetryLater {
+            code: "pin_check_running",
+            message: "A PIN for this account is being checked already. Try again in a moment.".into(),
+            retry_after: Duration::from_secs(1),
+        });
+    };
+    let users = state
+        .db
+        .users()
+        .find(doc! { "_id": { "$in": &ticket.candidates } })
+        .await?;
+    let users: Vec<UserDoc> = futures::TryStreamExt::try_collect(users).await?;
+    let hashes: Vec<(ObjectId, String)> = users
+        .iter()
+        .filter_map(|u| u.pin_hash.clone().map(|hash| (u.id, hash)))
+        .collect();
+    if hashes.is_empty() {
+        return Err(AppError::Unauthorized(
+            "This login has expired. Show your face again to log in.".into(),
+        ));
+    }
+    match second_factor::check_pin(state, pin.trim(), &hashes).await? {
+        PinCheck::Confirmed(user_id) => sign_in(state, user_id, context).await,
+        PinCheck::Locked(wait) => Err(locked_error(wait)),
+        PinCheck::Wrong { locked_for, refused } => {
+            let event = if locked_for.is_some() {
+                Event::PinLocked
+            } else {
+                Event::PinRefused
+            };
+            for id in &refused {
+                audit::record(state, *id, event, Some(event.code()), &context.client).await;
+            }
+            tracing::info!(
+                accounts = refused.len(),
+                locked = locked_for.is_some(),
+                "wrong PIN"
+            );
+            if let Some(wait) = locked_for {
+                return Err(locked_error(wait));
+            }
+            let tries_left = state.tickets.give_back(ticket_id.trim(), ticket);
+            Err(match tries_left {
+                0 => AppError::NotIdentified {
+                    code: "wrong_pin_face_again",
+                    message: "Wrong PIN. Show your face again to try once more.".into(),
+                },
+                n => AppError::NotIdentified {
+                    code: "wrong_pin",
+                    message: match n {
+                        1 => "Wrong PIN. You can try once more.".into(),
+                        n => format!("Wrong PIN. You can try {n} more times."),
+                    },
+                },
+            })
+        }
+    }
+}
+
+/// Opens a session for an identified (and, per policy, confirmed) user: records this login and
+/// learns the previous one in a single write, ends the browser's older session.
+async fn sign_in(
+    state: &AppState,
+    user_id: ObjectId,
+    context: LoginContext,
+) -> Result<(SignedInUser, SessionToken), AppError> {
+    let not_recognised = || AppError::NotIdentified {
+        code: NOT_RECOGNISED_CODE,
+        message: NOT_RECOGNISED.into(),
+    };
+    let user = state
+        .db
+        .users()
+        .find_one_and_update(
+            doc! { "_id": user_id },
+            doc! { "$set": { "last_login_at": DateTime::now() } },
+        )
+        .return_document(ReturnDocument::Before)
+        .await?
+        .ok_or_else(not_recognised)?;
+    let (session, token) = session::open(state, user.id, user.last_login_at).await?;
+    if let Some(previous) = &context.previous {
+        session::end_in_background(state, previous);
+    }
+    audit::record(state, user.id, Event::SignedIn, None, &context.client).await;
+    tracing::info!(user_id = %user.id, "login");
+    Ok((signed_in_user(&user, &session), token))
+}
+
+pub async fn logout(state: &AppState, signed_in: &SignedIn, client: &ClientMeta) -> Result<(), AppError> {
+    session::end(state, &signed_in.token).await?;
+    audit::record(state, signed_in.user_id, Event::SignedOut, None, client).await;
+    Ok(())
+}
+
+/// Ends every session of the signed-in user, this one included.
+pub async fn sign_out_everywhere(
+    state: &AppState,
+    signed_in: &SignedIn,
+    client: &ClientMeta,
+) -> Result<u64, AppError> {
+    let ended = session::end_all(state, signed_in.user_id).await?;
+    audit::record(state, signed_in.user_id, Event::SignedOutEverywhere, None, client).await;
+    tracing::info!(user_id = %signed_in.user_id, sessions = ended, "signed out everywhere");
+    Ok(ended)
+}
+
+/// Refuses irreversible steps on a session whose login is older than [`FRESH_LOGIN`].
+pub fn require_fresh_login(signed_in: &SignedIn) -> Result<(), AppError> {
+    if session::is_fresh(&signed_in.session, FRESH_LOGIN) {
+        return Ok(());
+    }
+    Err(AppError::Forbidden {
+        code: "login_not_fresh",
+        message: "For your safety, confirm it's you first: log out, log in again with your face and PIN, then do this within 5 minutes.".into(),
+    })
+}
+
+/// "Welcome, Ada!" on a first sign-in, "Welcome back, Ada!" after that.
+pub fn greeting(user: &SignedInUser) -> String {
+    match user.previous_login_at {
+        Some(_) => format!("Welcome back, {}!", user.username),
+        None => format!("Welcome, {}!", user.username),
+    }
+}
+
+fn signed_in_user(user: &UserDoc, session: &SessionDoc) -> SignedInUser {
+    SignedInUser {
+        user_id: user.id.to_hex(),
+        username: user.username.clone(),
+        previous_login_at: session
+            .previous_login_at
+            .and_then(|t| t.try_to_rfc3339_string().ok()),
+    }
+}

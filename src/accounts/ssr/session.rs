@@ -1,0 +1,152 @@
+//! Sessions: a random token in the browser's cookie, its SHA-256 in the `sessions` collection.
+//! A session ends at logout, after `session-idle-minutes` without a request, at
+//! `session-lifetime-hours` after its login, when the same browser logs in again, or when its
+//! owner signs out everywhere.
+
+use std::time::Duration;
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use mongodb::bson::{DateTime, doc, oid::ObjectId};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::{db::sessions::SessionDoc, error::AppError, state::AppState};
+
+/// How stale `last_seen_at` may get before a request writes it again: the idle timeout is
+/// accurate to this, and an active session costs one write a minute, not one per request.
+const TOUCH_EVERY: Duration = Duration::from_secs(60);
+
+/// A session token: 256 random bits, URL-safe base64. Deliberately neither `Serialize` nor
+/// `Display`, so it cannot end up in a response body or a log line by accident.
+pub struct SessionToken(String);
+
+impl SessionToken {
+    pub(super) fn generate() -> Self {
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        Self(URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    pub fn from_cookie(value: &str) -> Self {
+        Self(value.to_string())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub(super) fn hash(&self) -> String {
+        format!("{:x}", Sha256::digest(self.0.as_bytes()))
+    }
+}
+
+impl std::fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionToken(…)")
+    }
+}
+
+fn millis_after(at: DateTime, duration: Duration) -> DateTime {
+    DateTime::from_millis(at.timestamp_millis().saturating_add(duration.as_millis() as i64))
+}
+
+/// Stores a new session for `user_id` (an insert: cheap at any size) and returns its token.
+pub(super) async fn open(
+    state: &AppState,
+    user_id: ObjectId,
+    previous_login_at: Option<DateTime>,
+) -> Result<(SessionDoc, SessionToken), AppError> {
+    let now = DateTime::now();
+    let token = SessionToken::generate();
+    let session = SessionDoc {
+        token_hash: token.hash(),
+        user_id,
+        created_at: now,
+        expires_at: millis_after(now, state.config.accounts.session_lifetime()),
+        last_seen_at: Some(now),
+        previous_login_at,
+    };
+    state.db.sessions().insert_one(&session).await?;
+    Ok((session, token))
+}
+
+/// The live session behind `token`: present, before its absolute end, and not idle too long.
+/// Refreshes `last_seen_at` in the background at most once per [`TOUCH_EVERY`].
+pub async fn find(state: &AppState, token: &SessionToken) -> Result<Option<SessionDoc>, AppError> {
+    let Some(session) = state.db.sessions().find_one(doc! { "_id": token.hash() }).await? else {
+        return Ok(None);
+    };
+    let now = DateTime::now();
+    let last_seen = session.last_seen_at.unwrap_or(session.created_at);
+    let idle_until = millis_after(last_seen, state.config.accounts.session_idle());
+    if session.expires_at <= now || idle_until <= now {
+        end_in_background(state, token);
+        return Ok(None);
+    }
+    if now.timestamp_millis() - last_seen.timestamp_millis() >= TOUCH_EVERY.as_millis() as i64 {
+        let (db, id) = (state.db.clone(), session.token_hash.clone());
+        tokio::spawn(async move {
+            let touched = db
+                .sessions()
+                .update_one(
+                    doc! { "_id": id },
+                    doc! { "$set": { "last_seen_at": DateTime::now() } },
+                )
+                .await;
+            if let Err(e) = touched {
+                tracing::warn!(error = %e, "could not record session activity");
+            }
+        });
+    }
+    Ok(Some(session))
+}
+
+/// Whether the session's login is recent enough for an irreversible step (delete, export).
+pub fn is_fresh(session: &SessionDoc, within: Duration) -> bool {
+    DateTime::now().timestamp_millis() - session.created_at.timestamp_millis() <= within.as_millis() as i64
+}
+
+pub async fn end(state: &AppState, token: &SessionToken) -> Result<(), AppError> {
+    state
+        .db
+        .sessions()
+        .delete_one(doc! { "_id": token.hash() })
+        .await?;
+    Ok(())
+}
+
+/// Ends a session without making the request wait (a login replacing the browser's old one,
+/// an expired one found at lookup). Deleting by key scans the collection on FerretDB v1.
+pub(super) fn end_in_background(state: &AppState, token: &SessionToken) {
+    let (db, id) = (state.db.clone(), token.hash());
+    tokio::spawn(async move {
+        if let Err(e) = db.sessions().delete_one(doc! { "_id": id }).await {
+            tracing::warn!(error = %e, "could not delete an ended session");
+        }
+    });
+}
+
+/// Ends every session of `user_id`; returns how many.
+pub async fn end_all(state: &AppState, user_id: ObjectId) -> Result<u64, AppError> {
+    let deleted = state
+        .db
+        .sessions()
+        .delete_many(doc! { "user_id": user_id })
+        .await?;
+    Ok(deleted.deleted_count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_long_random_and_hashed() {
+        let (a, b) = (SessionToken::generate(), SessionToken::generate());
+        assert_ne!(a.expose(), b.expose());
+        assert_eq!(a.expose().len(), 43); // 256 bits
+        assert_eq!(a.hash().len(), 64);
+        assert_ne!(a.hash(), a.expose());
+        assert_eq!(format!("{a:?}"), "SessionToken(…)");
+    }
+}
