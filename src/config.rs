@@ -87,6 +87,9 @@ pub struct Config {
 #[derive(clap::Subcommand, Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     /// Manage the keys that encrypt the stored face templates (docs/security.md).
+    ///
+    /// Settings go before `keys`, or come from the environment and Leptos.toml as for the
+    /// server: `facegate --template-key-file /etc/facegate/keys keys rotate`.
     #[command(subcommand)]
     Keys(crate::templates::cli::KeysCommand),
 }

@@ -52,11 +52,12 @@ pub enum DetectorKind {
 pub struct FaceSettings {
     /// Largest Euclidean distance between two encodings still counted as the same person.
     /// 0.6 is dlib's operating point; lower is stricter (fewer false accepts, more retries).
+    /// Accepted: 0.35-0.6 (docs/face-engine.md, "Safe ranges").
     #[arg(long, env = "FACEGATE_MATCH_THRESHOLD", default_value_t = defaults::MATCH_THRESHOLD)]
     pub match_threshold: f64,
 
     /// A login is accepted only when every other enrolled person is farther than the best match
-    /// by at least this much; closer calls are refused as ambiguous.
+    /// by at least this much; closer calls are refused as ambiguous. Accepted: 0-0.2.
     #[arg(long, env = "FACEGATE_MATCH_MARGIN", default_value_t = defaults::MATCH_MARGIN)]
     pub match_margin: f64,
 

@@ -17,9 +17,11 @@ pub enum KeysCommand {
         #[arg(long)]
         file: Option<PathBuf>,
     },
-    /// Re-encrypt every stored face template under a new key while servers keep running: adds
-    /// the new key as active, waits for running servers to reload the key file, re-encrypts,
-    /// then removes the keys no record uses any more (docs/security.md).
+    /// Re-encrypt every stored face template under a new key, while servers keep running.
+    ///
+    /// Adds the new key as the active one, waits for running servers to reload the key file,
+    /// re-encrypts every record, then removes the keys no record uses any more
+    /// (docs/security.md, "Rotating the key"). Uses the database and key file settings.
     Rotate {
         /// Seconds to wait for running servers to reload the key file
         /// [default: twice template-key-reload-secs, plus one]
