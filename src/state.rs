@@ -7,7 +7,7 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use crate::{
-    accounts::ssr::LoginTickets,
+    accounts::ssr::{LoginTickets, Passkeys},
     config::Config,
     db::Db,
     face::FaceEngine,
@@ -27,6 +27,7 @@ pub struct AppState {
     pub live: LiveStore,
     /// Faces that passed, waiting for their PIN.
     pub tickets: LoginTickets,
+    pub passkeys: Passkeys,
     /// Seals and opens the stored face templates (`crate::templates`).
     pub templates: TemplateCipher,
 }
@@ -64,6 +65,11 @@ impl AppState {
             .map_err(StartupError::Gallery)?;
         templates.watch(config.template_key_reload());
         let live = LiveStore::new(config.live.clone(), faces.workers());
+        let passkeys = Passkeys::new(None).map_err(StartupError::Config)?;
+        passkeys
+            .load_owners(&db)
+            .await
+            .map_err(|e| StartupError::Gallery(e.into()))?;
         crate::db::housekeeping::spawn(
             db.clone(),
             config.accounts.session_idle(),
@@ -72,6 +78,7 @@ impl AppState {
         Ok(Self {
             live,
             tickets: LoginTickets::default(),
+            passkeys,
             leptos_options,
             config: Arc::new(config),
             db,

@@ -172,6 +172,62 @@ test('Franck logs in with his face and PIN, is greeted by name, sees the sign-in
   await expect(page).toHaveURL(/\/login$/);
 });
 
+/** Chromium's virtual authenticator (CDP): a platform passkey store with user verification. */
+async function virtualAuthenticator(page: Page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  return { cdp, authenticatorId };
+}
+
+test('Franck adds a passkey, then logs in with his face and the passkey instead of the PIN', async ({
+  cameraPage,
+  baseURL,
+}) => {
+  // A passkey belongs to a domain name: these pages use localhost, not 127.0.0.1.
+  const local = (path: string) => new URL(path, baseURL).href.replace('127.0.0.1', 'localhost');
+  const first = await cameraPage(y4m('franck_live_f.y4m'));
+  const device = await virtualAuthenticator(first);
+  await first.goto(local('/login'));
+  await enterPin(first, franck.pin);
+  await expect(first).toHaveURL(/\/welcome$/);
+  await first.getByRole('button', { name: 'Add a passkey' }).click();
+  await expect(first.getByTestId('passkey-added')).toBeVisible();
+  await expect(first.getByTestId('activity').getByText('Passkey added')).toHaveCount(1);
+  await screenshot(first, 'welcome-passkey');
+  const { credentials } = await device.cdp.send('WebAuthn.getCredentials', {
+    authenticatorId: device.authenticatorId,
+  });
+  expect(credentials).toHaveLength(1);
+  await first.getByRole('banner').getByRole('button', { name: 'Log out' }).click();
+  await expect(first).toHaveURL(/\/login$/);
+
+  // Another session of the same device (a new take for the face check): the passkey replaces
+  // the PIN.
+  const second = await cameraPage(y4m('franck_live_g.y4m'));
+  const sameDevice = await virtualAuthenticator(second);
+  await sameDevice.cdp.send('WebAuthn.addCredential', {
+    authenticatorId: sameDevice.authenticatorId,
+    credential: credentials[0],
+  });
+  await second.goto(local('/login'));
+  const step = second.getByTestId('pin-step');
+  await expect(step).toBeVisible({ timeout: LIVE_CHECK_MS });
+  await step.getByRole('button', { name: 'Use my passkey instead' }).click();
+  await expect(second).toHaveURL(/\/welcome$/);
+  await expect(second.getByTestId('greeting')).toHaveText('Welcome back, Franck');
+  expect(await sessionCookie(second)).toBeDefined();
+});
+
 test('wrong PINs are refused, and the account locks after five in a row', async ({ cameraPage, consoleErrors }) => {
   // A ticket takes three PINs; then the face is needed again (a new take: frames that passed a
   // check are refused when replayed).

@@ -84,7 +84,7 @@ pub enum LoginStep {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecondFactorPrompt {
     pub ticket: String,
-    /// What the account can confirm with: `pin`.
+    /// What the account can confirm with: `pin`, and `passkey` once one was added.
     pub factors: Vec<String>,
     pub expires_in_secs: u64,
 }
@@ -114,6 +114,7 @@ impl ActivityEntry {
             "signed_out" => "Signed out",
             "signed_out_everywhere" => "Signed out everywhere",
             "exported" => "Data exported",
+            "passkey_added" => "Passkey added",
             _ => "Other",
         }
     }

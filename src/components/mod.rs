@@ -2,4 +2,5 @@
 
 pub mod form_field;
 pub mod live_check;
+pub mod passkey;
 pub mod toast;

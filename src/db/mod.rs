@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod housekeeping;
+pub mod passkeys;
 pub mod pin_locks;
 pub mod sessions;
 pub mod users;

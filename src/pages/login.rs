@@ -3,7 +3,7 @@ use leptos_router::hooks::use_navigate;
 
 use crate::{
     accounts::{LoginStep, PIN_MAX},
-    components::live_check::LiveFaceCheck,
+    components::{live_check::LiveFaceCheck, passkey::log_in_with_passkey},
     live::Purpose,
     server_fns::{ConfirmPin, LogIn},
 };
@@ -13,9 +13,10 @@ use crate::{
 enum Login {
     Checking,
     SigningIn,
-    /// The face was recognised; waiting for the PIN that goes with this ticket.
+    /// The face was recognised; waiting for the PIN (or a passkey) that goes with this ticket.
     AskingPin {
         ticket: String,
+        passkey: bool,
     },
     Refused(String),
 }
@@ -26,6 +27,7 @@ const WRONG_PIN: &str = "wrong_pin";
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let navigate = use_navigate();
+    let go_welcome = Callback::new(move |()| navigate("/welcome", Default::default()));
     let login = RwSignal::new(Login::Checking);
     // Bumped by "Try again": a new face check component means a new camera start and challenge.
     let attempt = RwSignal::new(0_u32);
@@ -33,7 +35,8 @@ pub fn LoginPage() -> impl IntoView {
     let log_in = ServerAction::<LogIn>::new();
     let confirm_pin = ServerAction::<ConfirmPin>::new();
     // The ticket of the PIN being checked, to ask again after a wrong PIN.
-    let pending_ticket = StoredValue::new(None::<String>);
+    let pending_ticket = StoredValue::new(None::<(String, bool)>);
+    let with_passkey = Action::new_local(|ticket: &String| log_in_with_passkey(ticket.clone()));
     // Once the face passed, the camera stays off until "Try again".
     let face_passed = RwSignal::new(false);
 
@@ -41,31 +44,43 @@ pub fn LoginPage() -> impl IntoView {
         login.set(Login::SigningIn);
         log_in.dispatch(LogIn { proof });
     });
-    Effect::new({
-        let navigate = navigate.clone();
-        move || match log_in.value().get() {
-            None => {}
-            Some(Ok(LoginStep::SignedIn(_))) => navigate("/welcome", Default::default()),
-            Some(Ok(LoginStep::SecondFactor(prompt))) => {
-                face_passed.set(true);
-                login.set(Login::AskingPin {
-                    ticket: prompt.ticket,
-                });
-            }
-            Some(Err(refusal)) => login.set(Login::Refused(refusal.message)),
+    Effect::new(move || match log_in.value().get() {
+        None => {}
+        Some(Ok(LoginStep::SignedIn(_))) => go_welcome.run(()),
+        Some(Ok(LoginStep::SecondFactor(prompt))) => {
+            face_passed.set(true);
+            let passkey = prompt.factors.iter().any(|f| f == "passkey");
+            login.set(Login::AskingPin {
+                ticket: prompt.ticket,
+                passkey,
+            });
         }
+        Some(Err(refusal)) => login.set(Login::Refused(refusal.message)),
     });
     Effect::new(move || match confirm_pin.value().get() {
         None => {}
-        Some(Ok(_)) => navigate("/welcome", Default::default()),
+        Some(Ok(_)) => go_welcome.run(()),
         Some(Err(refusal)) => {
             pin.set(String::new());
             match pending_ticket.get_value() {
-                Some(ticket) if refusal.error == WRONG_PIN => login.set(Login::AskingPin { ticket }),
+                Some((ticket, passkey)) if refusal.error == WRONG_PIN => {
+                    login.set(Login::AskingPin { ticket, passkey })
+                }
                 _ => login.set(Login::Refused(refusal.message)),
             }
         }
     });
+    Effect::new(move || match with_passkey.value().get() {
+        None => {}
+        Some(Ok(_)) => go_welcome.run(()),
+        Some(Err(refusal)) => login.set(Login::Refused(refusal.message)),
+    });
+    let use_passkey = move |_| {
+        if let Login::AskingPin { ticket, .. } = login.get_untracked() {
+            login.set(Login::SigningIn);
+            with_passkey.dispatch(ticket);
+        }
+    };
     // The last refusal of a PIN, shown above the PIN field while the ticket still holds.
     let pin_refusal = move || match confirm_pin.value().get() {
         Some(Err(refusal)) if refusal.error == WRONG_PIN => Some(refusal.message),
@@ -73,10 +88,10 @@ pub fn LoginPage() -> impl IntoView {
     };
     let submit_pin = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let Login::AskingPin { ticket } = login.get_untracked() else {
+        let Login::AskingPin { ticket, passkey } = login.get_untracked() else {
             return;
         };
-        pending_ticket.set_value(Some(ticket.clone()));
+        pending_ticket.set_value(Some((ticket.clone(), passkey)));
         login.set(Login::SigningIn);
         confirm_pin.dispatch(ConfirmPin {
             ticket,
@@ -104,7 +119,7 @@ pub fn LoginPage() -> impl IntoView {
             {move || match login.get() {
                 Login::Checking => None,
                 Login::SigningIn => Some(view! { <p class="busy">"Signing you in…"</p> }.into_any()),
-                Login::AskingPin { .. } => Some(view! {
+                Login::AskingPin { passkey, .. } => Some(view! {
                     <form class="stack" on:submit=submit_pin data-testid="pin-step">
                         <p class="notice success" role="status">"Face recognised. Now enter your PIN."</p>
                         {pin_refusal().map(|message| view! {
@@ -126,6 +141,11 @@ pub fn LoginPage() -> impl IntoView {
                         </label>
                         <div class="actions">
                             <button type="submit" class="button primary">"Log in"</button>
+                            {passkey.then(|| view! {
+                                <button type="button" class="button" on:click=use_passkey>
+                                    "Use my passkey instead"
+                                </button>
+                            })}
                         </div>
                     </form>
                 }.into_any()),

@@ -3,6 +3,7 @@ use leptos_router::components::Redirect;
 
 use crate::{
     accounts::{ActivityEntry, SignedInUser},
+    components::passkey::AddPasskey,
     server_fns::{DeleteAccount, LogOut, SignOutEverywhere, account_history, current_user},
 };
 
@@ -28,6 +29,9 @@ pub fn WelcomePage() -> impl IntoView {
     let log_out = ServerAction::<LogOut>::new();
     let sign_out_everywhere = ServerAction::<SignOutEverywhere>::new();
     let delete_account = ServerAction::<DeleteAccount>::new();
+    // Bumped when something new happened to the account on this page: the history reloads.
+    let history_version = RwSignal::new(0_u32);
+    let on_passkey_added = Callback::new(move |()| history_version.update(|n| *n += 1));
     let delete_refused = move || {
         delete_account
             .value()
@@ -57,7 +61,8 @@ pub fn WelcomePage() -> impl IntoView {
                                 </ActionForm>
                             </div>
                         </section>
-                        <RecentActivity />
+                        <AddPasskey on_added=on_passkey_added />
+                        <RecentActivity version=history_version />
                         <section class="card">
                             <h2>"Your data"</h2>
                             <p class="muted">
@@ -92,8 +97,8 @@ pub fn WelcomePage() -> impl IntoView {
 
 /// The account's latest sign-ins and refused attempts.
 #[component]
-fn RecentActivity() -> impl IntoView {
-    let history = Resource::new(|| (), |_| account_history());
+fn RecentActivity(version: RwSignal<u32>) -> impl IntoView {
+    let history = Resource::new(move || version.get(), |_| account_history());
     view! {
         <section class="card">
             <h2>"Recent activity"</h2>

@@ -95,7 +95,7 @@ pub async fn confirm_pin(
     Ok(signed_in_response(&state, &headers, user, token))
 }
 
-fn signed_in_response(
+pub(super) fn signed_in_response(
     state: &AppState,
     headers: &HeaderMap,
     user: SignedInUser,

@@ -1,7 +1,9 @@
 //! The JSON REST API, compatible with the original Flask/React face-login system:
 //! `POST /api/register`, `POST /api/login`, `GET /api/greeting`, plus the PIN step
 //! `POST /api/login/pin`, `POST /api/logout` and the account: `GET /api/account/history`,
-//! `GET /api/account/export`, `POST /api/account/sign-out-everywhere`, `DELETE /api/account`; the live face check: `GET /api/live` (WebSocket) and
+//! `GET /api/account/export`, `POST /api/account/sign-out-everywhere`, `DELETE /api/account`,
+//! passkeys: `POST /api/account/passkeys/{start,finish}` and `POST /api/login/passkey/{start,finish}`;
+//! the live face check: `GET /api/live` (WebSocket) and
 //! `POST /api/liveness` (a challenge for uploaded clips).
 //! The original's root paths (`POST /register`, `POST /login`, `GET /greeting`) are aliases.
 //! Errors are `{error, message}` with the matching HTTP status (see `AppError`).
@@ -13,6 +15,7 @@ mod live_socket;
 mod liveness;
 mod login;
 mod logout;
+mod passkeys;
 mod register;
 
 use axum::{
@@ -28,6 +31,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/register", post(register::register))
         .route("/api/login", post(login::login))
         .route("/api/login/pin", post(login::confirm_pin))
+        .route("/api/login/passkey/start", post(passkeys::start_login))
+        .route("/api/login/passkey/finish", post(passkeys::finish_login))
         .route("/api/liveness", post(liveness::start))
         .route(crate::live::LIVE_PATH, get(live_socket::live_socket))
         .route("/api/greeting", get(greeting::greeting))
@@ -39,6 +44,8 @@ pub fn routes() -> Router<AppState> {
             "/api/account/sign-out-everywhere",
             post(account::sign_out_everywhere),
         )
+        .route("/api/account/passkeys/start", post(passkeys::start_adding))
+        .route("/api/account/passkeys/finish", post(passkeys::finish_adding))
         .route("/register", post(register::register))
         .route("/login", post(login::login))
         .route("/greeting", get(greeting::greeting))

@@ -1,4 +1,5 @@
-//! Server functions: how the pages talk to the server, one per file. Each is a thin door onto
+//! Server functions: how the pages talk to the server, one per file (the four passkey steps
+//! share one). Each is a thin door onto
 //! `accounts::ssr`, which the REST API shares.
 
 mod account_history;
@@ -7,6 +8,7 @@ mod current_user;
 mod delete_account;
 mod log_in;
 mod log_out;
+mod passkeys;
 mod register;
 mod sign_out_everywhere;
 
@@ -16,6 +18,7 @@ pub use current_user::*;
 pub use delete_account::*;
 pub use log_in::*;
 pub use log_out::*;
+pub use passkeys::*;
 pub use register::*;
 pub use sign_out_everywhere::*;
 

@@ -1,6 +1,8 @@
 //! Shared by the integration tests: a real FerretDB per test and the real server in-process.
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod authenticator;
+
 use std::{
     net::{SocketAddr, TcpListener, TcpStream},
     path::{Path, PathBuf},
@@ -297,7 +299,7 @@ pub async fn get_json(client: &reqwest::Client, server: &TestServer, path: &str)
 }
 
 /// Every collection that holds something about a person: after an account is deleted, all empty.
-pub const PERSONAL_COLLECTIONS: [&str; 4] = ["users", "sessions", "audit", "pin_locks"];
+pub const PERSONAL_COLLECTIONS: [&str; 5] = ["users", "sessions", "audit", "pin_locks", "passkeys"];
 
 pub async fn assert_nothing_stored(server: &TestServer) {
     for collection in PERSONAL_COLLECTIONS {

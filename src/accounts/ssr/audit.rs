@@ -21,6 +21,7 @@ pub enum Event {
     SignedOut,
     SignedOutEverywhere,
     Exported,
+    PasskeyAdded,
 }
 
 impl Event {
@@ -33,6 +34,7 @@ impl Event {
             Self::SignedOut => "signed_out",
             Self::SignedOutEverywhere => "signed_out_everywhere",
             Self::Exported => "exported",
+            Self::PasskeyAdded => "passkey_added",
         }
     }
 

@@ -15,6 +15,7 @@ pub struct AccountExport {
     pub user: ExportedUser,
     pub sessions: Vec<ExportedSession>,
     pub pin_lock: Option<ExportedPinLock>,
+    pub passkeys: Vec<ExportedPasskey>,
     pub history: Vec<ActivityEntry>,
 }
 
@@ -36,6 +37,14 @@ pub struct ExportedSession {
     pub expires_at: String,
     pub last_seen_at: Option<String>,
     pub current: bool,
+}
+
+/// A passkey as stored: its public key and counter are inside `credential`.
+#[derive(Serialize)]
+pub struct ExportedPasskey {
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub credential: serde_json::Value,
 }
 
 #[derive(Serialize)]
@@ -81,6 +90,13 @@ pub async fn export_account(
         .templates
         .open(&id, &user.face_templates)
         .map_err(|e| AppError::Internal(format!("opening the face templates of {id}: {e}")))?;
+    let passkeys: Vec<_> = state
+        .db
+        .passkeys()
+        .find(doc! { "user_id": id })
+        .await?
+        .try_collect()
+        .await?;
     audit::record(state, id, Event::Exported, None, client).await;
     Ok(AccountExport {
         exported_at: time(DateTime::now()),
@@ -106,6 +122,14 @@ pub async fn export_account(
             wrong_pins_in_a_row: lock.failures,
             last_wrong_pin_at: time(lock.last_failure_at),
         }),
+        passkeys: passkeys
+            .into_iter()
+            .map(|p| ExportedPasskey {
+                created_at: time(p.created_at),
+                last_used_at: p.last_used_at.map(time),
+                credential: serde_json::from_str(&p.credential).unwrap_or(serde_json::Value::Null),
+            })
+            .collect(),
         history: history.into_iter().map(audit::activity_entry).collect(),
     })
 }
@@ -118,9 +142,11 @@ pub async fn delete_account(state: &AppState, signed_in: &SignedIn) -> Result<()
     super::require_fresh_login(signed_in)?;
     let id = signed_in.user_id;
     state.gallery.remove(&id);
+    state.passkeys.forget_owner(&id);
     let result = async {
         state.db.audit().delete_many(doc! { "user_id": id }).await?;
         state.db.pin_locks().delete_one(doc! { "_id": id }).await?;
+        state.db.passkeys().delete_many(doc! { "user_id": id }).await?;
         state.db.sessions().delete_many(doc! { "user_id": id }).await?;
         state.db.users().delete_one(doc! { "_id": id }).await?;
         // A login that raced the deletion may have added a session or an entry.

@@ -8,6 +8,7 @@
 pub mod audit;
 mod cookie;
 mod export;
+pub mod passkeys;
 pub mod second_factor;
 pub mod session;
 mod settings;
@@ -22,6 +23,7 @@ use mongodb::{
 
 pub use cookie::{SessionCookie, cookies_secure, token_from_headers};
 pub use export::{AccountExport, delete_account, export_account};
+pub use passkeys::Passkeys;
 pub use second_factor::LoginTickets;
 pub use session::SessionToken;
 pub use settings::{AccountSettings, SecondFactorPolicy};
@@ -339,10 +341,14 @@ pub async fn login_with_check(
         let candidates: Vec<ObjectId> = std::iter::once(identified.best)
             .chain(identified.contender)
             .collect();
+        let mut factors = vec!["pin".to_string()];
+        if state.passkeys.any_owner(&candidates) {
+            factors.push("passkey".into());
+        }
         let ticket = state.tickets.issue(candidates);
         return Ok(LoginOutcome::SecondFactor(SecondFactorPrompt {
             ticket,
-            factors: vec!["pin".into()],
+            factors,
             expires_in_secs: second_factor::TICKET_TTL.as_secs(),
         }));
     }

@@ -141,6 +141,16 @@ impl LoginTickets {
         }
     }
 
+    /// The accounts a live ticket names, leaving it in place.
+    pub fn candidates(&self, ticket: &str) -> Result<Vec<ObjectId>, AppError> {
+        match crate::expiring::lock(&self.tickets).entries.get(ticket) {
+            Some(t) if t.expires_at > Instant::now() => Ok(t.candidates.clone()),
+            _ => Err(AppError::Unauthorized(
+                "This login has expired. Show your face again to log in.".into(),
+            )),
+        }
+    }
+
     pub fn give_back(&self, ticket: &str, mut entry: Ticket) -> u8 {
         entry.tries_left = entry.tries_left.saturating_sub(1);
         if entry.tries_left > 0 {

@@ -1,0 +1,292 @@
+//! Passkeys (WebAuthn), the second factor a signed-in person can add and then use instead of the
+//! PIN. User verification is required (the authenticator's own PIN or biometric), so a passkey
+//! is itself two factors; after the face it confirms who the face belongs to.
+//!
+//! The relying party is the public origin's host (`public-origin`); without one, `localhost` on
+//! any port, for local use. Browsers refuse passkeys for an IP address.
+
+use std::{
+    collections::HashSet,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use futures::TryStreamExt;
+use mongodb::bson::{DateTime, doc, oid::ObjectId};
+use webauthn_rs::prelude::{
+    CreationChallengeResponse, Passkey, PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential,
+    RegisterPublicKeyCredential, RequestChallengeResponse, Url, Uuid, Webauthn, WebauthnBuilder,
+};
+
+use super::{ClientMeta, LoginContext, SessionToken, SignedIn, audit, audit::Event};
+use crate::{
+    accounts::SignedInUser,
+    db::passkeys::PasskeyDoc,
+    error::AppError,
+    expiring::{Expiring, lock},
+    state::AppState,
+};
+
+/// How long a started ceremony (add or sign in) waits for the browser's answer.
+const CEREMONY_TTL: Duration = Duration::from_secs(300);
+
+struct Pending<T> {
+    user_ids: Vec<ObjectId>,
+    state: T,
+    expires_at: Instant,
+}
+
+/// The relying party and the ceremonies in progress (in memory, like login tickets).
+#[derive(Clone)]
+pub struct Passkeys {
+    webauthn: Arc<Webauthn>,
+    registrations: Arc<Mutex<Expiring<Pending<PasskeyRegistration>>>>,
+    authentications: Arc<Mutex<Expiring<Pending<PasskeyAuthentication>>>>,
+    /// Accounts with at least one passkey, so a login can offer one without a database read.
+    owners: Arc<Mutex<HashSet<ObjectId>>>,
+}
+
+impl Passkeys {
+    /// `origin`: the site's public origin, if configured.
+    pub fn new(origin: Option<&Url>) -> Result<Self, String> {
+        let local = Url::parse("http://localhost").map_err(|e| e.to_string())?;
+        let (origin, any_port) = match origin {
+            Some(origin) => (origin.clone(), false),
+            None => (local, true),
+        };
+        let rp_id = origin
+            .host_str()
+            .ok_or_else(|| format!("the public origin {origin} has no host name"))?
+            .to_string();
+        let webauthn = WebauthnBuilder::new(&rp_id, &origin)
+            .map_err(|e| format!("passkeys cannot use {origin}: {e}"))?
+            .rp_name("facegate")
+            .allow_any_port(any_port)
+            .build()
+            .map_err(|e| format!("passkeys cannot use {origin}: {e}"))?;
+        Ok(Self {
+            webauthn: Arc::new(webauthn),
+            registrations: Arc::default(),
+            authentications: Arc::default(),
+            owners: Arc::default(),
+        })
+    }
+
+    /// Learns which accounts have passkeys (start-up: one read of the collection).
+    pub async fn load_owners(&self, db: &crate::db::Db) -> mongodb::error::Result<()> {
+        let owners = db.passkeys().distinct("user_id", doc! {}).await?;
+        let mut set = lock(&self.owners);
+        set.extend(owners.iter().filter_map(|id| id.as_object_id()));
+        Ok(())
+    }
+
+    /// Whether any of these accounts has a passkey.
+    pub fn any_owner(&self, user_ids: &[ObjectId]) -> bool {
+        let owners = lock(&self.owners);
+        user_ids.iter().any(|id| owners.contains(id))
+    }
+
+    pub fn forget_owner(&self, user_id: &ObjectId) {
+        lock(&self.owners).remove(user_id);
+    }
+}
+
+fn store<T>(map: &Mutex<Expiring<Pending<T>>>, user_ids: Vec<ObjectId>, state: T) -> String {
+    let key = crate::expiring::random_token();
+    let now = Instant::now();
+    let mut map = lock(map);
+    map.sweep(now, |p| p.expires_at > now);
+    map.entries.insert(
+        key.clone(),
+        Pending {
+            user_ids,
+            state,
+            expires_at: now + CEREMONY_TTL,
+        },
+    );
+    key
+}
+
+fn take<T>(map: &Mutex<Expiring<Pending<T>>>, key: &str) -> Result<Pending<T>, AppError> {
+    match lock(map).entries.remove(key) {
+        Some(pending) if pending.expires_at > Instant::now() => Ok(pending),
+        _ => Err(AppError::Unauthorized(
+            "This passkey request has expired. Start again.".into(),
+        )),
+    }
+}
+
+/// A passkey ceremony for the browser: the options to hand to `navigator.credentials`, and the
+/// key that brings its answer back to this ceremony.
+#[derive(serde::Serialize)]
+pub struct Ceremony<T> {
+    pub ceremony: String,
+    pub options: T,
+}
+
+fn refused(what: &str, error: impl std::fmt::Display) -> AppError {
+    tracing::info!(error = %error, "{what} refused");
+    AppError::Unprocessable {
+        code: "passkey_refused",
+        message: format!("The passkey could not be {what}. Try again, or use your PIN."),
+    }
+}
+
+/// WebAuthn's user handle: the account id, 12 bytes, in a UUID's 16.
+fn user_handle(user_id: ObjectId) -> Uuid {
+    let mut bytes = [0u8; 16];
+    bytes[4..].copy_from_slice(&user_id.bytes());
+    Uuid::from_bytes(bytes)
+}
+
+async fn passkeys_of(
+    state: &AppState,
+    user_ids: &[ObjectId],
+) -> Result<Vec<(PasskeyDoc, Passkey)>, AppError> {
+    let docs: Vec<PasskeyDoc> = state
+        .db
+        .passkeys()
+        .find(doc! { "user_id": { "$in": user_ids } })
+        .await?
+        .try_collect()
+        .await?;
+    Ok(docs
+        .into_iter()
+        .filter_map(|d| match serde_json::from_str::<Passkey>(&d.credential) {
+            Ok(passkey) => Some((d, passkey)),
+            Err(e) => {
+                tracing::error!(error = %e, passkey = %d.id, "a stored passkey cannot be read");
+                None
+            }
+        })
+        .collect())
+}
+
+/// How many passkeys the account has.
+pub async fn count(state: &AppState, user_id: ObjectId) -> Result<u64, AppError> {
+    Ok(state
+        .db
+        .passkeys()
+        .count_documents(doc! { "user_id": user_id })
+        .await?)
+}
+
+/// Starts adding a passkey to the signed-in account (login under 5 minutes old: a session left
+/// open must not be enough to plant someone else's passkey).
+pub async fn start_adding(
+    state: &AppState,
+    signed_in: &SignedIn,
+) -> Result<Ceremony<CreationChallengeResponse>, AppError> {
+    super::require_fresh_login(signed_in)?;
+    let existing = passkeys_of(state, &[signed_in.user_id]).await?;
+    let exclude = existing.iter().map(|(_, p)| p.cred_id().clone()).collect();
+    let name = &signed_in.user.username;
+    let (options, registration) = state
+        .passkeys
+        .webauthn
+        .start_passkey_registration(user_handle(signed_in.user_id), name, name, Some(exclude))
+        .map_err(|e| AppError::Internal(format!("starting a passkey registration: {e}")))?;
+    let ceremony = store(
+        &state.passkeys.registrations,
+        vec![signed_in.user_id],
+        registration,
+    );
+    Ok(Ceremony { ceremony, options })
+}
+
+/// Stores the passkey the browser created for [`start_adding`]'s ceremony.
+pub async fn finish_adding(
+    state: &AppState,
+    signed_in: &SignedIn,
+    ceremony: &str,
+    credential: &RegisterPublicKeyCredential,
+    client: &ClientMeta,
+) -> Result<(), AppError> {
+    let pending = take(&state.passkeys.registrations, ceremony)?;
+    if pending.user_ids != [signed_in.user_id] {
+        return Err(AppError::Unauthorized(
+            "This passkey request belongs to another session.".into(),
+        ));
+    }
+    let passkey = state
+        .passkeys
+        .webauthn
+        .finish_passkey_registration(credential, &pending.state)
+        .map_err(|e| refused("added", e))?;
+    let stored = PasskeyDoc {
+        id: ObjectId::new(),
+        user_id: signed_in.user_id,
+        credential: serde_json::to_string(&passkey)
+            .map_err(|e| AppError::Internal(format!("serialising a passkey: {e}")))?,
+        created_at: DateTime::now(),
+        last_used_at: None,
+    };
+    state.db.passkeys().insert_one(&stored).await?;
+    lock(&state.passkeys.owners).insert(signed_in.user_id);
+    audit::record(state, signed_in.user_id, Event::PasskeyAdded, None, client).await;
+    Ok(())
+}
+
+/// Starts confirming a login ticket with a passkey of the account(s) the face matched.
+pub async fn start_login(
+    state: &AppState,
+    ticket: &str,
+) -> Result<Ceremony<RequestChallengeResponse>, AppError> {
+    let candidates = state.tickets.candidates(ticket.trim())?;
+    let passkeys: Vec<Passkey> = passkeys_of(state, &candidates)
+        .await?
+        .into_iter()
+        .map(|(_, p)| p)
+        .collect();
+    if passkeys.is_empty() {
+        return Err(AppError::Unprocessable {
+            code: "no_passkey",
+            message:
+                "This account has no passkey yet. Enter your PIN; you can add a passkey after logging in."
+                    .into(),
+        });
+    }
+    let (options, authentication) = state
+        .passkeys
+        .webauthn
+        .start_passkey_authentication(&passkeys)
+        .map_err(|e| AppError::Internal(format!("starting a passkey login: {e}")))?;
+    let ceremony = store(&state.passkeys.authentications, candidates, authentication);
+    // The ceremony carries the ticket's accounts; the ticket itself is used up here.
+    state.tickets.take(ticket.trim())?;
+    Ok(Ceremony { ceremony, options })
+}
+
+/// Signs in with the passkey assertion for [`start_login`]'s ceremony.
+pub async fn finish_login(
+    state: &AppState,
+    ceremony: &str,
+    credential: &PublicKeyCredential,
+    context: LoginContext,
+) -> Result<(SignedInUser, SessionToken), AppError> {
+    let pending = take(&state.passkeys.authentications, ceremony)?;
+    let result = state
+        .passkeys
+        .webauthn
+        .finish_passkey_authentication(credential, &pending.state)
+        .map_err(|e| refused("verified", e))?;
+    let stored = passkeys_of(state, &pending.user_ids).await?;
+    let Some((mut doc, mut passkey)) = stored.into_iter().find(|(_, p)| p.cred_id() == result.cred_id())
+    else {
+        return Err(refused("verified", "no stored passkey has this credential id"));
+    };
+    // The signature counter moves on; a clone of the authenticator would show up as a step back,
+    // which webauthn-rs refuses above.
+    passkey.update_credential(&result);
+    doc.credential = serde_json::to_string(&passkey)
+        .map_err(|e| AppError::Internal(format!("serialising a passkey: {e}")))?;
+    state
+        .db
+        .passkeys()
+        .update_one(
+            doc! { "_id": doc.id },
+            doc! { "$set": { "credential": &doc.credential, "last_used_at": DateTime::now() } },
+        )
+        .await?;
+    super::sign_in(state, doc.user_id, context).await
+}

@@ -1,0 +1,84 @@
+//! Passkeys over REST: add one to the signed-in account; use one instead of the PIN at login.
+//! Bodies follow the WebAuthn JSON format (`PublicKeyCredential.toJSON()`).
+
+use axum::{
+    Json,
+    extract::State,
+    http::HeaderMap,
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
+
+use super::ApiJson;
+use crate::{
+    accounts::ssr::{ClientMeta, LoginContext, SignedIn, passkeys},
+    error::AppError,
+    state::AppState,
+};
+
+/// `POST /api/account/passkeys/start` → `{ceremony, options}`; hand `options.publicKey` to
+/// `navigator.credentials.create`.
+pub async fn start_adding(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+) -> Result<impl IntoResponse, AppError> {
+    Ok(Json(passkeys::start_adding(&state, &signed_in).await?))
+}
+
+#[derive(Deserialize)]
+pub struct FinishAdding {
+    ceremony: String,
+    credential: RegisterPublicKeyCredential,
+}
+
+/// `POST /api/account/passkeys/finish` with `{ceremony, credential}` → 204.
+pub async fn finish_adding(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    client: ClientMeta,
+    ApiJson(request): ApiJson<FinishAdding>,
+) -> Result<impl IntoResponse, AppError> {
+    passkeys::finish_adding(
+        &state,
+        &signed_in,
+        &request.ceremony,
+        &request.credential,
+        &client,
+    )
+    .await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+pub struct StartLogin {
+    ticket: String,
+}
+
+/// `POST /api/login/passkey/start` with the `ticket` of a recognised face → `{ceremony, options}`;
+/// hand `options.publicKey` to `navigator.credentials.get`.
+pub async fn start_login(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<StartLogin>,
+) -> Result<impl IntoResponse, AppError> {
+    Ok(Json(passkeys::start_login(&state, &request.ticket).await?))
+}
+
+#[derive(Deserialize)]
+pub struct FinishLogin {
+    ceremony: String,
+    credential: PublicKeyCredential,
+}
+
+/// `POST /api/login/passkey/finish` with `{ceremony, credential}` → as `POST /api/login/pin`.
+pub async fn finish_login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    client: ClientMeta,
+    ApiJson(request): ApiJson<FinishLogin>,
+) -> Result<Response, AppError> {
+    let context = LoginContext::new(client, &headers);
+    let (user, token) =
+        passkeys::finish_login(&state, &request.ceremony, &request.credential, context).await?;
+    Ok(super::login::signed_in_response(&state, &headers, user, token))
+}
