@@ -23,6 +23,9 @@ db-stop:        ## stop it
 	scripts/db.sh stop
 
 watch: setup db ## development: rebuild and reload on change
+	@# The face-template key (docs/security.md), made like `facegate keys new` does, as run.sh would.
+	@[ -n "$$FACEGATE_TEMPLATE_KEY_FILE" ] || [ -e data/template-keys ] || (umask 077; mkdir -p data; \
+	  printf 'k%s %s\n' "$$(date -u +%Y%m%dT%H%M%SZ)" "$$(head -c 32 /dev/urandom | base64 -w0)" > data/template-keys)
 	PATH="$(CURDIR)/end2end/node_modules/.bin:$$PATH" MONGODB_URI="$${MONGODB_URI:-mongodb://127.0.0.1:27018/}" cargo leptos watch
 
 bench:          ## face-engine benchmarks, ours against the Python reference

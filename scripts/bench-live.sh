@@ -21,8 +21,10 @@ mkdir -p "$work/db"
 .tools/bin/ferretdb --handler=sqlite --sqlite-url="file:$work/db/" --listen-addr="127.0.0.1:$db_port" \
   --state-dir="$work" --telemetry=disable --debug-addr=- --log-level=error >/dev/null 2>&1 &
 pids+=($!)
+target/release/facegate keys new --file "$work/template-keys" >/dev/null
 # A challenge nobody in the clip completes, so each session streams until its time limit.
 MONGODB_URI="mongodb://127.0.0.1:$db_port/" FACEGATE_LISTEN="127.0.0.1:$port" RUST_LOG=warn \
+  FACEGATE_TEMPLATE_KEY_FILE="$work/template-keys" \
   FACEGATE_LIVENESS_CHALLENGE=turn_right,turn_left,turn_right,turn_left FACEGATE_LIVE_MAX_SESSIONS=64 \
   target/release/facegate >"$work/server.log" 2>&1 &
 pids+=($!)

@@ -22,11 +22,12 @@ mkdir -p "$work/db"
 pids+=($!)
 
 binary="${E2E_BINARY:-target/debug/facegate}"
+"$binary" keys new --file "$work/template-keys" >/dev/null   # face templates are encrypted at rest
 # The fake-camera clips are recordings: pin the challenge to what they show (franck and cap12
 # turn to their left in them, see scripts/make-live-media.sh), and give a looping clip time.
 # Every test browser is 127.0.0.1, one client address: the throttle's budgets are raised (still
 # on, so the suite runs with the middleware) instead of weakening the defaults.
-MONGODB_URI="mongodb://127.0.0.1:$db_port/" FACEGATE_DATABASE=facegate_e2e \
+MONGODB_URI="mongodb://127.0.0.1:$db_port/" FACEGATE_DATABASE=facegate_e2e FACEGATE_TEMPLATE_KEY_FILE="$work/template-keys" \
   FACEGATE_LIVENESS_CHALLENGE=turn_left FACEGATE_LIVENESS_NONCE_TTL_SECS=60 FACEGATE_LIVE_MAX_FRAMES=600 \
   FACEGATE_THROTTLE_LOGIN_PER_MINUTE=600 FACEGATE_THROTTLE_LOGIN_BURST=100 \
   FACEGATE_THROTTLE_REGISTER_PER_MINUTE=600 FACEGATE_THROTTLE_REGISTER_BURST=100 \

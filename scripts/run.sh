@@ -33,6 +33,12 @@ cleanup() {
 trap cleanup EXIT
 
 cargo leptos build --release
+# Face encodings are stored encrypted (docs/security.md). The local key lives beside the local
+# data (data/ is not committed); made once, when FACEGATE_TEMPLATE_KEY_FILE names no other file.
+if [[ -z "${FACEGATE_TEMPLATE_KEY_FILE:-}" && ! -e data/template-keys ]]; then
+  mkdir -p data
+  target/release/facegate keys new --file data/template-keys
+fi
 addr="${FACEGATE_LISTEN:-${LEPTOS_SITE_ADDR:-127.0.0.1:3000}}"
 echo
 echo "  facegate: open http://$addr   (Ctrl-C to stop)"

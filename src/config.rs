@@ -53,6 +53,22 @@ pub struct Config {
     #[arg(long, env = "FACEGATE_MAX_BODY_BYTES", default_value_t = 8 * 1024 * 1024)]
     pub max_body_bytes: usize,
 
+    /// Key file that encrypts the stored face templates: one `<key-id> <base64 of 32 bytes>` a
+    /// line, the first seals new templates (docs/security.md). Must not be readable by others.
+    /// `facegate keys new` creates one.
+    #[arg(
+        long,
+        env = "FACEGATE_TEMPLATE_KEY_FILE",
+        default_value = "data/template-keys"
+    )]
+    pub template_key_file: PathBuf,
+
+    /// How often a running server checks the key file for a change (`facegate keys rotate`), in
+    /// seconds.
+    #[arg(long, env = "FACEGATE_TEMPLATE_KEY_RELOAD_SECS", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub template_key_reload_secs: u64,
+
     #[command(flatten)]
     pub face: crate::face::FaceSettings,
 
@@ -64,11 +80,30 @@ pub struct Config {
 
     #[command(flatten)]
     pub http: crate::http::HttpSettings,
+
+    /// Without a command, facegate serves the app.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What the binary does other than serving.
+#[derive(clap::Subcommand, Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Manage the keys that encrypt the stored face templates (docs/security.md).
+    ///
+    /// Settings go before `keys`, or come from the environment and Leptos.toml as for the
+    /// server: `facegate --template-key-file /etc/facegate/keys keys rotate`.
+    #[command(subcommand)]
+    Keys(crate::templates::cli::KeysCommand),
 }
 
 impl Config {
     pub fn db_connect_timeout(&self) -> Duration {
         Duration::from_secs(self.db_connect_timeout_secs)
+    }
+
+    pub fn template_key_reload(&self) -> Duration {
+        Duration::from_secs(self.template_key_reload_secs)
     }
 
     /// Reads flags, environment and the settings file. Errors are messages for the operator.
@@ -182,6 +217,39 @@ mod tests {
         let file = settings_file("[facegate]\ndatabse = \"typo\"\n");
         let error = Config::parse_with_file(file.path().to_str(), ["facegate"]).expect_err("typo must fail");
         assert!(error.contains("databse"), "{error}");
+    }
+
+    #[test]
+    fn no_command_serves_and_keys_commands_parse() {
+        use crate::templates::cli::KeysCommand;
+        let config = Config::parse_with_file(None, ["facegate"]).expect("config");
+        assert_eq!(config.command, None);
+        let config = Config::parse_with_file(
+            None,
+            [
+                "facegate",
+                "--database",
+                "x",
+                "keys",
+                "rotate",
+                "--settle-secs",
+                "3",
+            ],
+        )
+        .expect("config");
+        assert_eq!(config.database, "x");
+        assert_eq!(
+            config.command,
+            Some(Command::Keys(KeysCommand::Rotate { settle_secs: Some(3) }))
+        );
+        let config =
+            Config::parse_with_file(None, ["facegate", "keys", "new", "--file", "k"]).expect("config");
+        assert_eq!(
+            config.command,
+            Some(Command::Keys(KeysCommand::New {
+                file: Some("k".into())
+            }))
+        );
     }
 
     #[test]

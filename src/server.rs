@@ -17,7 +17,7 @@ use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
 
 use crate::{
     app::{App, shell},
-    config::Config,
+    config::{Command, Config},
     db::DbStartError,
     error::AppError,
     face::ModelError,
@@ -34,8 +34,10 @@ pub enum StartupError {
     Models(#[source] ModelError),
     #[error("{0}. Start the local database with `make db`, or point MONGODB_URI at a running MongoDB 5.0+")]
     Database(#[source] DbStartError),
-    #[error("could not load the face gallery from the database: {0}")]
-    Gallery(#[source] mongodb::error::Error),
+    #[error("{0}")]
+    Gallery(#[source] crate::gallery::GalleryError),
+    #[error("face template keys: {0}")]
+    TemplateKey(String),
     #[error(
         "cannot listen on {addr}: {cause}. Is another facegate running? Set FACEGATE_LISTEN to another address"
     )]
@@ -54,6 +56,18 @@ pub async fn main() -> ExitCode {
         }
     };
     init_tracing(&config.log_format);
+    if let Some(Command::Keys(command)) = &config.command {
+        return match crate::templates::cli::run(&config, command).await {
+            Ok(summary) => {
+                println!("{summary}");
+                ExitCode::SUCCESS
+            }
+            Err(message) => {
+                eprintln!("facegate keys: {message}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     match run(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

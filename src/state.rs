@@ -1,4 +1,5 @@
-//! What every request handler can reach: settings, the database, the face engine, the gallery.
+//! What every request handler can reach: settings, the database, the face engine, the gallery,
+//! the template cipher.
 
 use std::sync::Arc;
 
@@ -13,6 +14,7 @@ use crate::{
     gallery::Gallery,
     live::ssr::LiveStore,
     server::StartupError,
+    templates::{TemplateCipher, keyring::SETTING, stored},
 };
 
 #[derive(Clone, FromRef)]
@@ -26,13 +28,19 @@ pub struct AppState {
     /// Faces that passed, waiting for their PIN.
     pub tickets: LoginTickets,
     pub passkeys: Passkeys,
+    /// Seals and opens the stored face templates (`crate::templates`).
+    pub templates: TemplateCipher,
 }
 
 impl AppState {
-    /// Loads the models, then connects to the database (with a bounded retry) and makes sure
-    /// its indexes exist. Models first: they fail fast and need no network.
+    /// Reads the template key file, loads the models, then connects to the database (with a
+    /// bounded retry), makes sure its indexes exist, encrypts records stored plain by older
+    /// versions and loads the gallery. Local checks first: they fail fast and need no network.
     pub async fn start(config: Config, leptos_options: LeptosOptions) -> Result<Self, StartupError> {
+        config.face.validate().map_err(StartupError::Config)?;
         config.live.validate().map_err(StartupError::Config)?;
+        let templates = TemplateCipher::load(&config.template_key_file)
+            .map_err(|e| StartupError::TemplateKey(format!("{e} (setting {SETTING})")))?;
         // Loading ~120 MB of models per worker blocks for a while: not on the async runtime.
         let (models_dir, settings) = (config.models_dir.clone(), config.face.clone());
         let faces = tokio::task::spawn_blocking(move || FaceEngine::start(&models_dir, &settings))
@@ -42,10 +50,26 @@ impl AppState {
         let db = Db::connect(&config.mongodb_uri, &config.database, config.db_connect_timeout())
             .await
             .map_err(StartupError::Database)?;
-        let gallery = Gallery::load(&db).await.map_err(StartupError::Gallery)?;
+        let migrated = stored::migrate_plain(&db, &templates)
+            .await
+            .map_err(|e| StartupError::TemplateKey(format!("encrypting plain face templates: {e}")))?;
+        if migrated > 0 {
+            tracing::info!(
+                users = migrated,
+                key_id = %templates.active_key_id(),
+                "encrypted the face templates that an older version stored unencrypted"
+            );
+        }
+        let gallery = Gallery::load(&db, &templates)
+            .await
+            .map_err(StartupError::Gallery)?;
+        templates.watch(config.template_key_reload());
         let live = LiveStore::new(config.live.clone(), faces.workers());
         let passkeys = Passkeys::new(None).map_err(StartupError::Config)?;
-        passkeys.load_owners(&db).await.map_err(StartupError::Gallery)?;
+        passkeys
+            .load_owners(&db)
+            .await
+            .map_err(|e| StartupError::Gallery(e.into()))?;
         crate::db::housekeeping::spawn(
             db.clone(),
             config.accounts.session_idle(),
@@ -60,6 +84,7 @@ impl AppState {
             db,
             faces,
             gallery,
+            templates,
         })
     }
 }

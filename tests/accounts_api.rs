@@ -37,10 +37,9 @@ async fn register_log_in_and_be_greeted() {
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let user_id = body["user_id"].as_str().expect("user_id").to_string();
 
-    // No picture is stored: only the 512-byte encoding.
+    // No picture is stored: only the encrypted 512-byte encoding (+ the 16-byte tag).
     let stored = only_user(&server).await;
-    assert_eq!(stored.face_encodings.len(), 1);
-    assert_eq!(stored.face_encodings[0].bytes.len(), 512);
+    assert_eq!(stored.face_templates.ciphertext.bytes.len(), 512 + 16);
 
     let browser = client();
     let (status, body) = log_in(&browser, &server, "obama2.jpg").await;
@@ -349,7 +348,9 @@ async fn a_deleted_account_leaves_no_face_behind() {
 async fn the_gallery_is_reloaded_from_the_database_at_start_up() {
     let server = TestServer::start(SINGLE_IMAGE).await;
     register(&server, "Barack", "barack@example.org", "obama.jpg").await;
-    let reloaded = facegate::gallery::Gallery::load(server.db()).await.expect("load");
+    let reloaded = facegate::gallery::Gallery::load(server.db(), &server.state.templates)
+        .await
+        .expect("load");
     assert_eq!(reloaded.len(), 1);
 }
 

@@ -2,22 +2,26 @@
 
 mod support;
 
-use facegate::db::{
-    is_duplicate_key,
-    users::{UserDoc, email_key, encoding_to_binary, username_key},
+use facegate::{
+    db::{
+        is_duplicate_key,
+        users::{UserDoc, email_key, username_key},
+    },
+    face::Encoding,
 };
 use mongodb::bson::{DateTime, doc, oid::ObjectId};
 use support::TestServer;
 
-fn user(email: &str, username: &str) -> UserDoc {
-    let encoding: Vec<f32> = (0..128).map(|i| i as f32 / 128.0).collect();
+fn user(server: &TestServer, email: &str, username: &str) -> UserDoc {
+    let encoding = Encoding(std::array::from_fn(|i| i as f32 / 128.0));
+    let id = ObjectId::new();
     UserDoc {
-        id: ObjectId::new(),
+        id,
         email: email.into(),
         email_key: email_key(email),
         username: username.into(),
         username_key: username_key(username),
-        face_encodings: vec![encoding_to_binary(&encoding)],
+        face_templates: server.state.templates.seal(&id, &[encoding]).expect("seal"),
         created_at: DateTime::now(),
         last_login_at: None,
         pin_hash: None,
@@ -50,7 +54,7 @@ async fn healthz_says_degraded_when_the_database_goes_away() {
 #[tokio::test]
 async fn a_user_round_trips_through_the_database() {
     let server = TestServer::start(&[]).await;
-    let ada = user("Ada@Example.org", "Ada");
+    let ada = user(&server, "Ada@Example.org", "Ada");
     server.db().users().insert_one(&ada).await.expect("insert");
     let found = server
         .db()
@@ -67,17 +71,17 @@ async fn unique_indexes_refuse_a_second_email_or_username() {
     let server = TestServer::start(&[]).await;
     let users = server.db().users();
     users
-        .insert_one(user("ada@example.org", "ada"))
+        .insert_one(user(&server, "ada@example.org", "ada"))
         .await
         .expect("first insert");
 
     let same_email = users
-        .insert_one(user("ADA@example.org ", "someone"))
+        .insert_one(user(&server, "ADA@example.org ", "someone"))
         .await
         .expect_err("duplicate email");
     assert!(is_duplicate_key(&same_email), "{same_email}");
     let same_name = users
-        .insert_one(user("other@example.org", "ADA"))
+        .insert_one(user(&server, "other@example.org", "ADA"))
         .await
         .expect_err("duplicate username");
     assert!(is_duplicate_key(&same_name), "{same_name}");
@@ -107,7 +111,7 @@ async fn startup_names_the_missing_model_file() {
 async fn startup_gives_up_on_an_unreachable_database() {
     let db = support::FerretDb::start();
     let mut config = support::test_config(&db, &["--db-connect-timeout-secs", "1"]);
-    drop(db);
+    // The database stays up (its folder holds the template key file); the app is sent elsewhere.
     config.mongodb_uri = "mongodb://127.0.0.1:9/".into();
     let options = leptos::config::LeptosOptions::builder()
         .output_name("facegate")

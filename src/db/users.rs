@@ -12,6 +12,7 @@ use mongodb::{
 use serde::{Deserialize, Serialize};
 
 use super::Db;
+use crate::templates::StoredTemplates;
 
 pub const COLLECTION: &str = "users";
 
@@ -28,8 +29,9 @@ pub struct UserDoc {
     pub username: String,
     /// Case-folded: the unique key, so "Ada" and "ada" are one name.
     pub username_key: String,
-    /// One entry per enrolled frame: 128 little-endian f32 (512 bytes) as BSON binary.
-    pub face_encodings: Vec<Binary>,
+    /// The enrolled encodings, encrypted (`crate::templates`; docs/security.md). Older versions
+    /// stored them plain in `face_encodings`; start-up migrates those records.
+    pub face_templates: StoredTemplates,
     pub created_at: DateTime,
     #[serde(default)]
     pub last_login_at: Option<DateTime>,

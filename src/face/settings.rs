@@ -24,6 +24,18 @@ pub mod defaults {
     pub const MAX_PITCH_DEGREES: f64 = 45.0;
 }
 
+/// The safe ranges of the matching settings (docs/face-engine.md, "Safe ranges"); start-up
+/// refuses anything outside them.
+pub mod safe_range {
+    use std::ops::RangeInclusive;
+    /// Above 0.6, dlib's published operating point (99.38 % on LFW), false matches rise fast;
+    /// below 0.35 many genuine logins fail (same-person distances measured here: 0.24-0.43).
+    pub const MATCH_THRESHOLD: RangeInclusive<f64> = 0.35..=0.6;
+    /// 0 turns the ambiguity check off; above 0.2 a genuine login is refused as ambiguous as
+    /// soon as a look-alike is enrolled.
+    pub const MATCH_MARGIN: RangeInclusive<f64> = 0.0..=0.2;
+}
+
 /// Which dlib face detector finds the face.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DetectorKind {
@@ -40,11 +52,12 @@ pub enum DetectorKind {
 pub struct FaceSettings {
     /// Largest Euclidean distance between two encodings still counted as the same person.
     /// 0.6 is dlib's operating point; lower is stricter (fewer false accepts, more retries).
+    /// Accepted: 0.35-0.6 (docs/face-engine.md, "Safe ranges").
     #[arg(long, env = "FACEGATE_MATCH_THRESHOLD", default_value_t = defaults::MATCH_THRESHOLD)]
     pub match_threshold: f64,
 
     /// A login is accepted only when every other enrolled person is farther than the best match
-    /// by at least this much; closer calls are refused as ambiguous.
+    /// by at least this much; closer calls are refused as ambiguous. Accepted: 0-0.2.
     #[arg(long, env = "FACEGATE_MATCH_MARGIN", default_value_t = defaults::MATCH_MARGIN)]
     pub match_margin: f64,
 
@@ -108,6 +121,22 @@ pub struct FaceSettings {
     pub max_pitch_degrees: f64,
 }
 
+fn check_range(
+    setting: &str,
+    value: f64,
+    range: &std::ops::RangeInclusive<f64>,
+    why: &str,
+) -> Result<(), String> {
+    if range.contains(&value) {
+        return Ok(());
+    }
+    Err(format!(
+        "{setting} is {value}, outside its safe range {}-{}: {why}",
+        range.start(),
+        range.end()
+    ))
+}
+
 impl Default for FaceSettings {
     /// The documented defaults, ignoring the environment (tests, benches, tools).
     fn default() -> Self {
@@ -132,6 +161,23 @@ impl Default for FaceSettings {
 }
 
 impl FaceSettings {
+    /// Refuses matching settings outside their safe ranges, naming the setting, the range and
+    /// why. Called at start-up, like the liveness settings' check.
+    pub fn validate(&self) -> Result<(), String> {
+        check_range(
+            "match-threshold (FACEGATE_MATCH_THRESHOLD)",
+            self.match_threshold,
+            &safe_range::MATCH_THRESHOLD,
+            "above 0.6 (dlib's published operating point) strangers are accepted as each other far more often; below 0.35 many genuine logins fail (same-person distances measured here reach 0.43)",
+        )?;
+        check_range(
+            "match-margin (FACEGATE_MATCH_MARGIN)",
+            self.match_margin,
+            &safe_range::MATCH_MARGIN,
+            "a negative margin accepts a face closer to someone else, and above 0.2 genuine logins are refused as ambiguous as soon as a similar-looking person is enrolled",
+        )
+    }
+
     /// The number of face workers to start: the setting, or one per CPU core when it is 0.
     pub fn worker_count(&self) -> usize {
         match self.face_workers {
@@ -156,6 +202,49 @@ mod tests {
     fn clap_defaults_equal_default_impl() {
         // Holds as long as no FACEGATE_* face variable is set in the test environment.
         assert_eq!(parse(&["t"]), FaceSettings::default());
+    }
+
+    #[test]
+    fn matching_settings_are_accepted_up_to_each_bound_and_refused_beyond() {
+        let with = |match_threshold, match_margin| FaceSettings {
+            match_threshold,
+            match_margin,
+            ..FaceSettings::default()
+        };
+        FaceSettings::default().validate().expect("defaults are safe");
+        for (threshold, margin) in [(0.35, 0.05), (0.6, 0.05), (0.5, 0.0), (0.5, 0.2)] {
+            with(threshold, margin)
+                .validate()
+                .unwrap_or_else(|e| panic!("{threshold}/{margin}: {e}"));
+        }
+        for (threshold, margin, named) in [
+            (
+                0.3499,
+                0.05,
+                "match-threshold (FACEGATE_MATCH_THRESHOLD) is 0.3499, outside its safe range 0.35-0.6",
+            ),
+            (
+                0.6001,
+                0.05,
+                "match-threshold (FACEGATE_MATCH_THRESHOLD) is 0.6001, outside its safe range 0.35-0.6",
+            ),
+            (f64::NAN, 0.05, "match-threshold"),
+            (
+                0.5,
+                -0.01,
+                "match-margin (FACEGATE_MATCH_MARGIN) is -0.01, outside its safe range 0-0.2",
+            ),
+            (
+                0.5,
+                0.2001,
+                "match-margin (FACEGATE_MATCH_MARGIN) is 0.2001, outside its safe range 0-0.2",
+            ),
+        ] {
+            let error = with(threshold, margin).validate().expect_err("out of range");
+            assert!(error.starts_with(named), "{error}");
+        }
+        let error = with(0.7, 0.05).validate().expect_err("too lax");
+        assert!(error.contains("dlib's published operating point"), "{error}");
     }
 
     #[test]

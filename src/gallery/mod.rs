@@ -5,16 +5,34 @@
 use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
 
-use futures::TryStreamExt;
-use mongodb::bson::{doc, oid::ObjectId};
+use mongodb::bson::oid::ObjectId;
 
 use crate::{
-    db::{Db, users::binary_to_encoding},
+    db::Db,
     face::{
         Encoding,
         matching::{EncodingIndex, Match},
     },
+    templates::{TemplateCipher, TemplateError, keyring::SETTING},
 };
+
+/// Why the gallery could not be loaded at start-up.
+#[derive(Debug, thiserror::Error)]
+pub enum GalleryError {
+    #[error("could not load the face gallery from the database: {0}")]
+    Database(#[from] mongodb::error::Error),
+    #[error(
+        "{failed} of {total} users' face templates cannot be opened with the key file {path} (setting {SETTING}); the first, user {user}: {cause}. Point FACEGATE_TEMPLATE_KEY_FILE / template-key-file at the key file these records were written with",
+        path = .path.display()
+    )]
+    Templates {
+        failed: usize,
+        total: usize,
+        path: std::path::PathBuf,
+        user: ObjectId,
+        cause: TemplateError,
+    },
+}
 
 #[derive(Clone, Default)]
 pub struct Gallery {
@@ -25,44 +43,46 @@ pub struct Gallery {
 }
 
 impl Gallery {
-    /// Reads every user's encodings (only those fields) from the database.
-    pub async fn load(db: &Db) -> mongodb::error::Result<Self> {
+    /// Reads every user's templates and PIN hash (only those fields) from the database and opens
+    /// the templates. Any
+    /// record that does not open stops the start-up: serving with part of the users silently
+    /// missing would look like "face not recognised" to them.
+    pub async fn load(db: &Db, cipher: &TemplateCipher) -> Result<Self, GalleryError> {
         let gallery = Self::default();
-        let mut users = db
-            .users()
-            .clone_with_type::<mongodb::bson::Document>()
-            .find(doc! {})
-            .projection(doc! { "_id": 1, "face_encodings": 1, "pin_hash": 1 })
-            .await?;
-        let mut skipped = 0usize;
-        while let Some(user) = users.try_next().await? {
-            let Ok(id) = user.get_object_id("_id") else {
-                continue;
-            };
-            let encodings: Vec<Encoding> = user
-                .get_array("face_encodings")
-                .map(|list| {
-                    list.iter()
-                        .filter_map(|value| match value {
-                            mongodb::bson::Bson::Binary(binary) => binary_to_encoding(binary),
-                            _ => None,
-                        })
-                        .filter_map(|values| Encoding::from_slice(&values))
-                        .collect()
-                })
-                .unwrap_or_default();
-            if encodings.is_empty() {
+        let users = crate::templates::stored::all(db, &["pin_hash"]).await?;
+        let total = users.len();
+        let (mut skipped, mut failed, mut first_failure) = (0usize, 0usize, None);
+        for user in users {
+            let Some(templates) = user.templates else {
                 skipped += 1;
                 continue;
+            };
+            match cipher.open(&user.id, &templates) {
+                Ok(encodings) if encodings.is_empty() => skipped += 1,
+                Ok(encodings) => {
+                    gallery.add(user.id, &encodings);
+                    if !user.also.contains_key("pin_hash") {
+                        gallery
+                            .without_pin
+                            .write()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .insert(user.id);
+                    }
+                }
+                Err(cause) => {
+                    failed += 1;
+                    first_failure.get_or_insert((user.id, cause));
+                }
             }
-            gallery.add(id, &encodings);
-            if !user.contains_key("pin_hash") {
-                gallery
-                    .without_pin
-                    .write()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(id);
-            }
+        }
+        if let Some((user, cause)) = first_failure {
+            return Err(GalleryError::Templates {
+                failed,
+                total,
+                path: cipher.path().to_path_buf(),
+                user,
+                cause,
+            });
         }
         if skipped > 0 {
             tracing::warn!(

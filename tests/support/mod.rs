@@ -27,7 +27,7 @@ fn free_port() -> u16 {
 pub struct FerretDb {
     child: Child,
     pub uri: String,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl FerretDb {
@@ -66,8 +66,14 @@ impl FerretDb {
         Self {
             child,
             uri: format!("mongodb://127.0.0.1:{port}/"),
-            _dir: dir,
+            dir,
         }
+    }
+
+    /// The template key file of servers on this database (created by [`test_config`]); it lives
+    /// in the database's throwaway folder, so a restarted server finds the same keys.
+    pub fn key_file(&self) -> PathBuf {
+        self.dir.path().join("template-keys")
     }
 }
 
@@ -88,8 +94,15 @@ impl Drop for FerretDb {
 /// The PIN the tests register with (6 digits, passes the PIN rules).
 pub const PIN: &str = "583920";
 
-/// Settings for a test server on `db`, with extra command-line style arguments.
+/// Settings for a test server on `db`, with extra command-line style arguments (which win). The
+/// template key file is `db.key_file()`, created with one random key when missing.
 pub fn test_config(db: &FerretDb, extra: &[&str]) -> Config {
+    use facegate::templates::{KeyRing, TemplateKey, keyring};
+    let key_file = db.key_file();
+    if !key_file.exists() {
+        let ring = KeyRing::new(vec![TemplateKey::generate("test-key").expect("key")]).expect("ring");
+        keyring::create(&key_file, &ring).expect("template key file");
+    }
     let models = repo_path("models");
     let mut args = vec![
         "facegate".to_string(),
@@ -105,9 +118,18 @@ pub fn test_config(db: &FerretDb, extra: &[&str]) -> Config {
         // everything else. tests/http_security.rs turns it on (a later flag wins).
         "--throttle".into(),
         "false".into(),
+        "--template-key-file".into(),
+        key_file.display().to_string(),
     ];
     args.extend(extra.iter().map(|s| s.to_string()));
     Config::parse_with_file(None, args).expect("test config")
+}
+
+/// Leptos' settings from the repository's Leptos.toml.
+pub fn leptos_options() -> leptos::config::LeptosOptions {
+    leptos::config::get_configuration(Some(repo_path("Leptos.toml").to_str().expect("utf-8")))
+        .expect("Leptos.toml")
+        .leptos_options
 }
 
 /// The real server (router, state, database, models) on a free port, stopped when dropped.
@@ -145,10 +167,7 @@ impl TestServer {
         site_root: Option<&Path>,
     ) -> (String, AppState, tokio::sync::oneshot::Sender<()>) {
         let config = test_config(db, extra);
-        let mut leptos_options =
-            leptos::config::get_configuration(Some(repo_path("Leptos.toml").to_str().expect("utf-8")))
-                .expect("Leptos.toml")
-                .leptos_options;
+        let mut leptos_options = leptos_options();
         if let Some(root) = site_root {
             leptos_options.site_root = root.display().to_string().into();
         }
@@ -315,6 +334,19 @@ pub async fn count(server: &TestServer, collection: &str) -> u64 {
         .count_documents(mongodb::bson::doc! {})
         .await
         .expect("count")
+}
+
+/// The one stored user and its enrolled encodings, opened with the server's template keys.
+pub async fn only_user_encodings(
+    server: &TestServer,
+) -> (facegate::db::users::UserDoc, Vec<facegate::face::Encoding>) {
+    let user = only_user(server).await;
+    let encodings = server
+        .state
+        .templates
+        .open(&user.id, &user.face_templates)
+        .expect("templates open");
+    (user, encodings)
 }
 
 /// The one stored user.

@@ -5,7 +5,7 @@ use mongodb::bson::{DateTime, doc};
 use serde::Serialize;
 
 use super::{ClientMeta, SignedIn, audit, audit::Event};
-use crate::{accounts::ActivityEntry, db::users::binary_to_encoding, error::AppError, state::AppState};
+use crate::{accounts::ActivityEntry, error::AppError, state::AppState};
 
 /// Everything stored about one account. The PIN's hash is the one thing left out: with it, a
 /// six-digit PIN falls to an offline search in hours, and the export may be saved carelessly.
@@ -86,6 +86,10 @@ pub async fn export_account(
         .try_collect()
         .await?;
     let pin_lock = state.db.pin_lock(id).await?;
+    let face_encodings = state
+        .templates
+        .open(&id, &user.face_templates)
+        .map_err(|e| AppError::Internal(format!("opening the face templates of {id}: {e}")))?;
     let passkeys: Vec<_> = state
         .db
         .passkeys()
@@ -102,11 +106,7 @@ pub async fn export_account(
             email: user.email,
             created_at: time(user.created_at),
             last_login_at: user.last_login_at.map(time),
-            face_encodings: user
-                .face_encodings
-                .iter()
-                .filter_map(binary_to_encoding)
-                .collect(),
+            face_encodings: face_encodings.iter().map(|e| e.as_slice().to_vec()).collect(),
             pin_set: user.pin_hash.is_some(),
         },
         sessions: sessions
@@ -157,13 +157,9 @@ pub async fn delete_account(state: &AppState, signed_in: &SignedIn) -> Result<()
     .await;
     if let Err(e) = result {
         // Put the face back: the account still exists, so its owner must still be able to log in.
-        if let Ok(Some(user)) = state.db.users().find_one(doc! { "_id": id }).await {
-            let encodings: Vec<_> = user
-                .face_encodings
-                .iter()
-                .filter_map(binary_to_encoding)
-                .filter_map(|v| crate::face::Encoding::from_slice(&v))
-                .collect();
+        if let Ok(Some(user)) = state.db.users().find_one(doc! { "_id": id }).await
+            && let Ok(encodings) = state.templates.open(&id, &user.face_templates)
+        {
             state.gallery.add(id, &encodings);
         }
         return Err(e.into());

@@ -40,7 +40,7 @@ use crate::{
     db::{
         is_duplicate_key,
         sessions::SessionDoc,
-        users::{UserDoc, email_key, encoding_to_binary, username_key},
+        users::{UserDoc, email_key, username_key},
     },
     error::AppError,
     face::{Encoding, ImageInput},
@@ -122,13 +122,18 @@ pub async fn register_with_check(
         });
     }
     let kept = spread(encodings, MAX_ENROLLED_ENCODINGS);
+    let id = ObjectId::new();
+    let face_templates = state
+        .templates
+        .seal(&id, &kept)
+        .map_err(|e| AppError::Internal(format!("sealing face templates: {e}")))?;
     let user = UserDoc {
-        id: ObjectId::new(),
+        id,
         email: email.to_string(),
         email_key: email_key(email),
         username: username.to_string(),
         username_key: username_key(username),
-        face_encodings: kept.iter().map(|e| encoding_to_binary(e.as_slice())).collect(),
+        face_templates,
         created_at: DateTime::now(),
         last_login_at: None,
         pin_hash: Some(second_factor::hash_pin(account.pin).await?),

@@ -1,0 +1,344 @@
+//! Face templates encrypted at rest, through the real server and a real FerretDB: what the
+//! database holds, start-up with wrong or missing keys, migration of plain records, and key
+//! rotation while the server keeps serving (docs/security.md).
+
+mod support;
+
+use std::path::Path;
+
+use facegate::{
+    accounts::ssr::second_factor::hash_pin,
+    face::Encoding,
+    state::AppState,
+    templates::{KeyRing, StoredTemplates, TemplateError, TemplateKey, keyring},
+};
+use futures::TryStreamExt;
+use mongodb::bson::{Binary, Bson, DateTime, Document, doc, oid::ObjectId, spec::BinarySubtype};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use support::{FerretDb, PIN, TestServer, client, leptos_options, photo_data_url, post, test_config};
+
+const SINGLE_IMAGE: &[&str] = &["--allow-single-image", "true"];
+
+async fn register(server: &TestServer, username: &str, photo: &str) -> ObjectId {
+    let email = format!("{}@example.org", username.to_lowercase());
+    let body = json!({ "username": username, "email": email, "pin": PIN, "image": photo_data_url(photo) });
+    let (status, body) = post(&client(), server, "/api/register", body).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    ObjectId::parse_str(body["user_id"].as_str().expect("user_id")).expect("object id")
+}
+
+async fn log_in(server: &TestServer, photo: &str) -> (StatusCode, Value) {
+    post(
+        &client(),
+        server,
+        "/api/login",
+        json!({ "image": photo_data_url(photo), "pin": PIN }),
+    )
+    .await
+}
+
+fn raw_users(server: &TestServer) -> mongodb::Collection<Document> {
+    server.db().database().collection("users")
+}
+
+async fn raw_user(server: &TestServer, id: ObjectId) -> Document {
+    raw_users(server)
+        .find_one(doc! { "_id": id })
+        .await
+        .expect("find")
+        .expect("stored user")
+}
+
+async fn stored_templates(server: &TestServer, id: ObjectId) -> StoredTemplates {
+    let user = server
+        .db()
+        .users()
+        .find_one(doc! { "_id": id })
+        .await
+        .expect("find");
+    user.expect("user").face_templates
+}
+
+/// The user's encodings, opened with the running server's keys.
+async fn opened(server: &TestServer, id: ObjectId) -> Vec<Encoding> {
+    let templates = stored_templates(server, id).await;
+    server
+        .state
+        .templates
+        .open(&id, &templates)
+        .expect("templates open")
+}
+
+/// Fails when any binary of `value` holds four consecutive values of an encoding (as little- or
+/// big-endian f32), or any number equals one of its values.
+fn assert_holds_no_plain(value: &Bson, encodings: &[Encoding], path: &str) {
+    match value {
+        Bson::Binary(binary) => {
+            for encoding in encodings {
+                for window in encoding.as_slice().windows(4) {
+                    let le: Vec<u8> = window.iter().flat_map(|v| v.to_le_bytes()).collect();
+                    let be: Vec<u8> = window.iter().flat_map(|v| v.to_be_bytes()).collect();
+                    assert!(
+                        !binary.bytes.windows(16).any(|w| w == le || w == be),
+                        "{path} holds plain encoding values"
+                    );
+                }
+            }
+        }
+        Bson::Double(number) => assert!(
+            !encodings
+                .iter()
+                .any(|e| e.as_slice().iter().any(|v| f64::from(*v) == *number)),
+            "{path} is an encoding value"
+        ),
+        Bson::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                assert_holds_no_plain(item, encodings, &format!("{path}[{i}]"));
+            }
+        }
+        Bson::Document(document) => {
+            for (key, item) in document {
+                assert_holds_no_plain(item, encodings, &format!("{path}.{key}"));
+            }
+        }
+        _ => {}
+    }
+}
+
+async fn start_error(db: &FerretDb, extra: &[&str]) -> String {
+    AppState::start(test_config(db, extra), leptos_options())
+        .await
+        .err()
+        .expect("start-up must fail")
+        .to_string()
+}
+
+fn assert_names_the_setting(message: &str) {
+    assert!(
+        message.contains("FACEGATE_TEMPLATE_KEY_FILE") && message.contains("template-key-file"),
+        "the setting is not named: {message}"
+    );
+}
+
+fn key_ids(path: &Path) -> Vec<String> {
+    let (ring, _) = keyring::load(path).expect("key file");
+    ring.ids().into_iter().map(str::to_string).collect()
+}
+
+#[tokio::test]
+async fn the_database_holds_no_plain_encoding_and_a_moved_ciphertext_does_not_open() {
+    let server = TestServer::start(SINGLE_IMAGE).await;
+    let barack = register(&server, "Barack", "obama.jpg").await;
+    let joe = register(&server, "Joe", "biden.jpg").await;
+    let encodings = [opened(&server, barack).await, opened(&server, joe).await].concat();
+    assert_eq!(encodings.len(), 2);
+
+    for id in [barack, joe] {
+        let document = raw_user(&server, id).await;
+        assert!(!document.contains_key("face_encodings"), "{document}");
+        let templates = document.get_document("face_templates").expect("face_templates");
+        assert_eq!(templates.get_str("key_id").expect("key_id"), "test-key");
+        assert_eq!(templates.get_binary_generic("nonce").expect("nonce").len(), 12);
+        assert_eq!(
+            templates
+                .get_binary_generic("ciphertext")
+                .expect("ciphertext")
+                .len(),
+            512 + 16
+        );
+        assert_holds_no_plain(&Bson::Document(document), &encodings, "user");
+    }
+
+    // Barack's ciphertext copied into Joe's record does not open as Joe's.
+    let barack_templates = stored_templates(&server, barack).await;
+    assert!(matches!(
+        server.state.templates.open(&joe, &barack_templates),
+        Err(TemplateError::DoesNotOpen { .. })
+    ));
+    let moved = raw_user(&server, barack)
+        .await
+        .get_document("face_templates")
+        .expect("templates")
+        .clone();
+    raw_users(&server)
+        .update_one(doc! { "_id": joe }, doc! { "$set": { "face_templates": moved } })
+        .await
+        .expect("update");
+    // …and a server starting on that database says so instead of leaving Joe out.
+    let message = start_error(&server.db, SINGLE_IMAGE).await;
+    assert!(
+        message.contains(&joe.to_hex()) && message.contains("did not open"),
+        "{message}"
+    );
+    assert_names_the_setting(&message);
+}
+
+#[tokio::test]
+async fn a_rotation_while_serving_keeps_every_user_able_to_log_in() {
+    let reload = ["--allow-single-image", "true", "--template-key-reload-secs", "1"];
+    let mut server = TestServer::start(&reload).await;
+    register(&server, "Barack", "obama.jpg").await;
+    let key_file = server.db.key_file();
+    assert_eq!(key_ids(&key_file), ["test-key"]);
+
+    let mut rotation = tokio::process::Command::new(env!("CARGO_BIN_EXE_facegate"))
+        .args(["--mongodb-uri", &server.db.uri, "--database", "facegate_test"])
+        .arg("--template-key-file")
+        .arg(&key_file)
+        .args(["--template-key-reload-secs", "1", "keys", "rotate"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("run facegate keys rotate");
+    // Someone registers while the rotation runs, once the new key is in the file.
+    let mut joe = None;
+    while rotation.try_wait().expect("rotation").is_none() {
+        if joe.is_none() && key_ids(&key_file).len() == 2 {
+            joe = Some(register(&server, "Joe", "biden.jpg").await);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let output = rotation.wait_with_output().await.expect("rotation output");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let joe = joe.expect("registered during the rotation");
+    let ids = key_ids(&key_file);
+    assert_eq!(ids.len(), 1, "the old key is retired: {ids:?}");
+    let new_key = ids[0].clone();
+    assert_ne!(new_key, "test-key");
+    assert!(
+        stdout.contains(&new_key) && stdout.contains("removed key(s): test-key"),
+        "{stdout}"
+    );
+
+    // Every record is sealed with the new key; the running server took it up.
+    let users: Vec<Document> = raw_users(&server)
+        .find(doc! {})
+        .await
+        .expect("find")
+        .try_collect()
+        .await
+        .expect("read");
+    assert_eq!(users.len(), 2);
+    for document in users {
+        let templates = document.get_document("face_templates").expect("templates");
+        assert_eq!(templates.get_str("key_id").expect("key_id"), new_key);
+    }
+    assert_eq!(server.state.templates.active_key_id(), new_key);
+    assert_eq!(log_in(&server, "biden.jpg").await.0, StatusCode::OK);
+
+    // A restart with the rotated key file: both log in.
+    server.restart(&reload).await;
+    let (status, body) = log_in(&server, "obama2.jpg").await;
+    assert_eq!(
+        (status, body["username"].as_str()),
+        (StatusCode::OK, Some("Barack")),
+        "{body}"
+    );
+    let (status, body) = log_in(&server, "biden.jpg").await;
+    assert_eq!(
+        (status, body["username"].as_str()),
+        (StatusCode::OK, Some("Joe")),
+        "{body}"
+    );
+    assert_eq!(body["user_id"], joe.to_hex());
+}
+
+#[tokio::test]
+async fn a_wrong_key_stops_the_start_up_naming_the_setting() {
+    let server = TestServer::start(SINGLE_IMAGE).await;
+    register(&server, "Barack", "obama.jpg").await;
+    let db = &server.db;
+
+    // Another key file: the record's key id is not in it. Then the right id with the wrong key
+    // bytes: the tag does not verify.
+    for (key_id, expected) in [
+        (
+            "other-key",
+            "`test-key`, which is not in the key file (it holds: other-key)",
+        ),
+        ("test-key", "key `test-key` of the key file did not open them"),
+    ] {
+        let ring = KeyRing::new(vec![TemplateKey::generate(key_id).expect("key")]).expect("ring");
+        keyring::replace(&db.key_file(), &ring).expect("replace");
+        let message = start_error(db, SINGLE_IMAGE).await;
+        assert!(message.contains(expected), "{message}");
+        assert_names_the_setting(&message);
+    }
+}
+
+#[tokio::test]
+async fn a_missing_malformed_or_open_key_file_stops_the_start_up() {
+    use std::os::unix::fs::PermissionsExt;
+    let db = FerretDb::start();
+    let dir = tempfile::tempdir().expect("dir");
+
+    let missing = dir.path().join("no-such-file");
+    let message = start_error(&db, &["--template-key-file", missing.to_str().expect("utf-8")]).await;
+    assert!(
+        message.contains("does not exist") && message.contains("facegate keys new"),
+        "{message}"
+    );
+    assert_names_the_setting(&message);
+
+    let malformed = dir.path().join("malformed");
+    std::fs::write(&malformed, "k1 not-a-key\n").expect("write");
+    std::fs::set_permissions(&malformed, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let message = start_error(&db, &["--template-key-file", malformed.to_str().expect("utf-8")]).await;
+    assert!(message.contains("malformed: line 1"), "{message}");
+    assert!(!message.contains("not-a-key"), "key material echoed: {message}");
+    assert_names_the_setting(&message);
+
+    let open = db.key_file();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let message = start_error(&db, &[]).await;
+    assert!(message.contains("chmod 600"), "{message}");
+    assert_names_the_setting(&message);
+}
+
+#[tokio::test]
+async fn a_plain_record_of_an_older_version_is_encrypted_at_start_up() {
+    let mut server = TestServer::start(SINGLE_IMAGE).await;
+    let registered = register(&server, "Barack", "obama.jpg").await;
+    let encodings = opened(&server, registered).await;
+    raw_users(&server)
+        .delete_one(doc! { "_id": registered })
+        .await
+        .expect("delete");
+    // The shape older versions wrote: plain 128 little-endian f32 per encoding.
+    let id = ObjectId::new();
+    let plain: Vec<Bson> = encodings
+        .iter()
+        .map(|e| {
+            Bson::Binary(Binary {
+                subtype: BinarySubtype::Generic,
+                bytes: e.as_slice().iter().flat_map(|v| v.to_le_bytes()).collect(),
+            })
+        })
+        .collect();
+    raw_users(&server)
+        .insert_one(doc! {
+            "_id": id, "email": "barack@example.org", "email_key": "barack@example.org",
+            "username": "Barack", "username_key": "barack", "face_encodings": plain,
+            "created_at": DateTime::now(), "pin_hash": hash_pin(PIN).await.expect("hash"),
+        })
+        .await
+        .expect("insert the old shape");
+
+    server.restart(SINGLE_IMAGE).await;
+    let document = raw_user(&server, id).await;
+    assert!(!document.contains_key("face_encodings"), "{document}");
+    let templates = document.get_document("face_templates").expect("templates");
+    assert_eq!(templates.get_str("key_id").expect("key_id"), "test-key");
+    assert_holds_no_plain(&Bson::Document(document), &encodings, "user");
+    assert_eq!(opened(&server, id).await, encodings);
+    let (status, body) = log_in(&server, "obama2.jpg").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["user_id"], id.to_hex());
+}
