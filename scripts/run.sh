@@ -40,7 +40,9 @@ if [[ -z "${FACEGATE_TEMPLATE_KEY_FILE:-}" && ! -e data/template-keys ]]; then
   target/release/facegate keys new --file data/template-keys
 fi
 addr="${FACEGATE_LISTEN:-${LEPTOS_SITE_ADDR:-127.0.0.1:3000}}"
+# Browsers offer passkeys only on a domain name: on this machine that is localhost.
+shown="${addr/#127.0.0.1:/localhost:}"
 echo
-echo "  facegate: open http://$addr   (Ctrl-C to stop)"
+echo "  facegate: open http://$shown   (Ctrl-C to stop)"
 echo
 target/release/facegate
