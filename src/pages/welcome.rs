@@ -71,7 +71,7 @@ pub fn WelcomePage() -> impl IntoView {
                                 "a limited time. Export or delete it within 5 minutes of logging in."
                             </p>
                             <div class="actions">
-                                <a class="button" href="/api/account/export" download="facegate-account.json" rel="external">
+                                <a class="button" href="/api/account/export" rel="external">
                                     "Export my data"
                                 </a>
                                 <ActionForm action=delete_account>
