@@ -55,6 +55,10 @@ pub async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if config.command.is_none() {
+        // OpenBLAS reads its settings before `main`: a slow choice needs a fresh start.
+        crate::face::reexec_if_slow(config.face.worker_count());
+    }
     init_tracing(&config.log_format);
     if let Some(Command::Keys(command)) = &config.command {
         return match crate::templates::cli::run(&config, command).await {

@@ -26,7 +26,7 @@ mod settings;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use blas::openblas_core;
+pub use blas::{openblas_core, reexec_if_slow};
 pub use decode::{DecodeLimits, ImageInput, decode_image};
 pub use detect::{DetectOptions, FaceBox, FaceRect};
 pub use encode::{LANDMARK_COUNT, Landmarks};
@@ -72,6 +72,8 @@ impl FaceEngine {
             queue = pool.queue_capacity(),
             detector = ?settings.face_detector,
             openblas = %openblas_core(),
+            openblas_threads = blas::openblas_threads(),
+            tuned = blas::tuned_at_start().as_deref().unwrap_or("no"),
             "face engine started"
         );
         if let Some(advice) = blas::tuning_advice(pool.workers()) {
