@@ -65,11 +65,16 @@ impl AppState {
             .map_err(StartupError::Gallery)?;
         templates.watch(config.template_key_reload());
         let live = LiveStore::new(config.live.clone(), faces.workers());
-        let passkeys = Passkeys::new(None).map_err(StartupError::Config)?;
-        passkeys
-            .load_owners(&db)
-            .await
-            .map_err(|e| StartupError::Gallery(e.into()))?;
+        // Passkeys belong to the public origin's host name (localhost when none is set).
+        let origin = config
+            .http
+            .public_origin
+            .as_ref()
+            .map(|origin| webauthn_rs::prelude::Url::parse(origin.as_str()))
+            .transpose()
+            .map_err(|e| StartupError::Config(format!("public-origin: {e}")))?;
+        let passkeys = Passkeys::new(origin.as_ref()).map_err(StartupError::Config)?;
+        passkeys.load_owners(&db).await.map_err(StartupError::Passkeys)?;
         crate::db::housekeeping::spawn(
             db.clone(),
             config.accounts.session_idle(),

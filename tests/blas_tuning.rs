@@ -28,8 +28,19 @@ fn start_log(extra_env: &[(&str, &str)]) -> String {
         .expect("keys new");
     assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
     let output = binary()
-        .args(["--mongodb-uri", "mongodb://127.0.0.1:9/", "--db-connect-timeout-secs", "1"])
-        .args(["--face-workers", "2", "--log-format", "json", "--template-key-file"])
+        .args([
+            "--mongodb-uri",
+            "mongodb://127.0.0.1:9/",
+            "--db-connect-timeout-secs",
+            "1",
+        ])
+        .args([
+            "--face-workers",
+            "2",
+            "--log-format",
+            "json",
+            "--template-key-file",
+        ])
         .arg(&key_file)
         .envs(extra_env.iter().copied())
         .output()
@@ -60,7 +71,10 @@ fn two_face_workers_get_one_blas_thread_each_without_a_setting() {
         let tuned = fields["tuned"].as_str().unwrap_or_default();
         assert!(tuned.contains("OPENBLAS_NUM_THREADS=1"), "{fields}");
     }
-    assert!(!log.contains("for faster face encoding, start facegate with"), "no advice left: {log}");
+    assert!(
+        !log.contains("for faster face encoding, start facegate with"),
+        "no advice left: {log}"
+    );
 }
 
 #[test]

@@ -230,3 +230,29 @@ async fn adding_a_passkey_needs_a_fresh_login_and_an_account_without_one_is_told
     );
     assert_eq!(count(&server, "passkeys").await, 0);
 }
+
+#[tokio::test]
+async fn with_a_public_origin_passkeys_belong_to_its_host_and_nowhere_else() {
+    let server = TestServer::start(&[
+        "--allow-single-image",
+        "true",
+        "--public-origin",
+        "https://face.example.org",
+    ])
+    .await;
+    register(&server, "Barack", "obama.jpg").await;
+    let browser = signed_in(&server, "obama2.jpg").await;
+    // A passkey made for localhost (the default without a public origin) is refused here.
+    let (status, body) = add_passkey(&server, &browser, &mut SoftPasskey::new(ORIGIN)).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("passkey_refused")),
+        "{body}"
+    );
+    let (status, options) = post(&browser, &server, "/api/account/passkeys/start", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{options}");
+    assert_eq!(options["options"]["publicKey"]["rp"]["id"], "face.example.org");
+    let mut phone = SoftPasskey::new("https://face.example.org");
+    let (status, body) = add_passkey(&server, &browser, &mut phone).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+}
