@@ -23,6 +23,10 @@ step "unit and integration tests (real FerretDB, real photos)"
 cargo test --features ssr 2>&1 | tee "$logs/cargo-test.log"
 rust_passed=$(grep -Eo '^test result: ok\. [0-9]+ passed' "$logs/cargo-test.log" | awk '{s += $4} END {print s + 0}')
 
+step "error rates on the small labelled set (facegate eval, docs/accuracy.md)"
+scripts/make-eval-set.sh
+target/debug/facegate eval .cache/media/eval --out target/eval | tee "$logs/eval.log"
+
 step "build the app (cargo leptos)"
 cargo leptos build
 

@@ -87,7 +87,7 @@ pub struct Config {
 }
 
 /// What the binary does other than serving.
-#[derive(clap::Subcommand, Debug, Clone, PartialEq, Eq)]
+#[derive(clap::Subcommand, Debug, Clone, PartialEq)]
 pub enum Command {
     /// Manage the keys that encrypt the stored face templates (docs/security.md).
     ///
@@ -95,6 +95,9 @@ pub enum Command {
     /// server: `facegate --template-key-file /etc/facegate/keys keys rotate`.
     #[command(subcommand)]
     Keys(crate::templates::cli::KeysCommand),
+    /// Measure the face comparison's error rates on a folder of labelled photos
+    /// (`DIR/<person>/<photo>`): FMR/FNMR per threshold, a DET curve (docs/accuracy.md).
+    Eval(crate::eval::EvalArgs),
 }
 
 impl Config {

@@ -18,6 +18,8 @@ pub mod config;
 #[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
+pub mod eval;
+#[cfg(feature = "ssr")]
 pub mod expiring;
 #[cfg(feature = "ssr")]
 pub mod face;

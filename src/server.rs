@@ -62,6 +62,18 @@ pub async fn main() -> ExitCode {
         crate::face::reexec_if_slow(config.face.worker_count());
     }
     init_tracing(&config.log_format);
+    if let Some(Command::Eval(args)) = &config.command {
+        return match crate::eval::run(&config, args).await {
+            Ok(summary) => {
+                println!("{summary}");
+                ExitCode::SUCCESS
+            }
+            Err(message) => {
+                eprintln!("facegate eval: {message}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if let Some(Command::Keys(command)) = &config.command {
         return match crate::templates::cli::run(&config, command).await {
             Ok(summary) => {

@@ -9,6 +9,14 @@ pub const ENCODING_LEN: usize = 128;
 pub struct Encoding(pub [f32; ENCODING_LEN]);
 
 impl Encoding {
+    /// For tests: an encoding that is `x` along the first axis, so distances are differences of `x`.
+    #[cfg(test)]
+    pub fn at(x: f32) -> Self {
+        let mut values = [0.0; ENCODING_LEN];
+        values[0] = x;
+        Self(values)
+    }
+
     /// `None` unless `values` holds exactly 128 finite numbers (e.g. read back from the database).
     pub fn from_slice(values: &[f32]) -> Option<Self> {
         let values: [f32; ENCODING_LEN] = values.try_into().ok()?;

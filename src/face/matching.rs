@@ -176,11 +176,8 @@ fn slot_number(index: usize) -> u32 {
 mod tests {
     use super::*;
 
-    /// An encoding that is `x` along the first axis: distances are differences of `x`.
     fn at(x: f32) -> Encoding {
-        let mut values = [0.0; ENCODING_LEN];
-        values[0] = x;
-        Encoding(values)
+        Encoding::at(x)
     }
 
     #[test]
