@@ -2,7 +2,7 @@
 //! than a read of every user from MongoDB. Loaded at start-up, updated by this process on every
 //! register and delete. See docs/gallery.md for several app instances on one database.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use mongodb::bson::oid::ObjectId;
@@ -37,9 +37,10 @@ pub enum GalleryError {
 #[derive(Clone, Default)]
 pub struct Gallery {
     index: Arc<RwLock<EncodingIndex<ObjectId>>>,
-    /// Users registered before PINs existed: they have no second factor to ask for. Known here
-    /// so a login need not read the user from the database to find out.
-    without_pin: Arc<RwLock<HashSet<ObjectId>>>,
+    /// Each enrolled user's PIN hash (Argon2id PHC string, ~100 bytes), so the PIN step of a
+    /// login reads memory, not the users collection. Users registered before PINs existed have
+    /// none: they have no second factor to ask for.
+    pin_hashes: Arc<RwLock<HashMap<ObjectId, String>>>,
 }
 
 impl Gallery {
@@ -60,14 +61,8 @@ impl Gallery {
             match cipher.open(&user.id, &templates) {
                 Ok(encodings) if encodings.is_empty() => skipped += 1,
                 Ok(encodings) => {
-                    gallery.add(user.id, &encodings);
-                    if !user.also.contains_key("pin_hash") {
-                        gallery
-                            .without_pin
-                            .write()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .insert(user.id);
-                    }
+                    let pin_hash = user.also.get_str("pin_hash").ok().map(str::to_string);
+                    gallery.add(user.id, &encodings, pin_hash);
                 }
                 Err(cause) => {
                     failed += 1;
@@ -90,11 +85,7 @@ impl Gallery {
                 "users without a readable face encoding were left out of the gallery"
             );
         }
-        let without_pin = gallery
-            .without_pin
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .len();
+        let without_pin = gallery.len().saturating_sub(gallery.pin_hashes().len());
         if without_pin > 0 {
             tracing::warn!(
                 users = without_pin,
@@ -105,24 +96,35 @@ impl Gallery {
         Ok(gallery)
     }
 
-    pub fn add(&self, id: ObjectId, encodings: &[Encoding]) {
+    /// Enrols `id` with its encodings and PIN hash (`None`: an account from before PINs).
+    pub fn add(&self, id: ObjectId, encodings: &[Encoding], pin_hash: Option<String>) {
         self.write().add(id, encodings);
+        if let Some(hash) = pin_hash {
+            self.pin_hashes_mut().insert(id, hash);
+        }
     }
 
     pub fn remove(&self, id: &ObjectId) {
         self.write().remove(id);
-        self.without_pin
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(id);
+        self.pin_hashes_mut().remove(id);
+    }
+
+    /// The PIN hash of an enrolled user, if they have a PIN.
+    pub fn pin_hash(&self, id: &ObjectId) -> Option<String> {
+        self.pin_hashes().get(id).cloned()
     }
 
     /// Whether `id` was registered before PINs existed (and so has none).
     pub fn has_no_pin(&self, id: &ObjectId) -> bool {
-        self.without_pin
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains(id)
+        !self.pin_hashes().contains_key(id)
+    }
+
+    fn pin_hashes(&self) -> std::sync::RwLockReadGuard<'_, HashMap<ObjectId, String>> {
+        self.pin_hashes.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn pin_hashes_mut(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<ObjectId, String>> {
+        self.pin_hashes.write().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn len(&self) -> usize {

@@ -160,7 +160,7 @@ pub async fn delete_account(state: &AppState, signed_in: &SignedIn) -> Result<()
         if let Ok(Some(user)) = state.db.users().find_one(doc! { "_id": id }).await
             && let Ok(encodings) = state.templates.open(&id, &user.face_templates)
         {
-            state.gallery.add(id, &encodings);
+            state.gallery.add(id, &encodings, user.pin_hash);
         }
         return Err(e.into());
     }

@@ -143,7 +143,7 @@ pub async fn register_with_check(
         Err(e) if is_duplicate_key(&e) => return Err(which_duplicate(state, &user).await),
         Err(e) => return Err(e.into()),
     }
-    state.gallery.add(user.id, &kept);
+    state.gallery.add(user.id, &kept, user.pin_hash.clone());
     audit::record(state, user.id, Event::Registered, None, client).await;
     tracing::info!(user_id = %user.id, encodings = kept.len(), "user registered");
     Ok(Registered {
@@ -373,15 +373,11 @@ pub async fn confirm_pin(
             retry_after: Duration::from_secs(1),
         });
     };
-    let users = state
-        .db
-        .users()
-        .find(doc! { "_id": { "$in": &ticket.candidates } })
-        .await?;
-    let users: Vec<UserDoc> = futures::TryStreamExt::try_collect(users).await?;
-    let hashes: Vec<(ObjectId, String)> = users
+    // From memory: the users collection is not read on the PIN step.
+    let hashes: Vec<(ObjectId, String)> = ticket
+        .candidates
         .iter()
-        .filter_map(|u| u.pin_hash.clone().map(|hash| (u.id, hash)))
+        .filter_map(|id| state.gallery.pin_hash(id).map(|hash| (*id, hash)))
         .collect();
     if hashes.is_empty() {
         return Err(AppError::Unauthorized(
