@@ -14,6 +14,8 @@ pub mod pages;
 pub mod server_fns;
 
 #[cfg(feature = "ssr")]
+pub mod changes;
+#[cfg(feature = "ssr")]
 pub mod config;
 #[cfg(feature = "ssr")]
 pub mod db;

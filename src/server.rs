@@ -38,8 +38,8 @@ pub enum StartupError {
     Gallery(#[source] crate::gallery::GalleryError),
     #[error("face template keys: {0}")]
     TemplateKey(String),
-    #[error("could not read the accounts' passkeys from the database: {0}")]
-    Passkeys(#[source] mongodb::error::Error),
+    #[error("could not load the accounts' sessions, logins or passkeys from the database: {0}")]
+    Loading(#[source] mongodb::error::Error),
     #[error(
         "cannot listen on {addr}: {cause}. Is another facegate running? Set FACEGATE_LISTEN to another address"
     )]

@@ -7,7 +7,8 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use crate::{
-    accounts::ssr::{LoginTickets, Passkeys},
+    accounts::ssr::{LoginTickets, Passkeys, SessionStore},
+    changes::ChangeFeed,
     config::Config,
     db::Db,
     face::FaceEngine,
@@ -24,6 +25,10 @@ pub struct AppState {
     pub db: Db,
     pub faces: FaceEngine,
     pub gallery: Gallery,
+    /// Every live session, so a signed-in page view reads memory, not the database.
+    pub sessions: SessionStore,
+    /// Keeps the gallery and the sessions in step with the other instances on this database.
+    pub changes: ChangeFeed,
     pub live: LiveStore,
     /// Faces that passed, waiting for their PIN.
     pub tickets: LoginTickets,
@@ -60,9 +65,28 @@ impl AppState {
                 "encrypted the face templates that an older version stored unencrypted"
             );
         }
+        // Follow the change log from here on, then load: nothing another instance does during
+        // the load is missed.
+        let changes = ChangeFeed::open(db.clone())
+            .await
+            .map_err(StartupError::Loading)?;
         let gallery = Gallery::load(&db, &templates)
             .await
             .map_err(StartupError::Gallery)?;
+        let sessions = crate::db::sessions::all_live(&db, config.accounts.session_idle())
+            .await
+            .map_err(StartupError::Loading)?;
+        for session in &sessions {
+            gallery.record_login(&session.user_id, session.created_at);
+        }
+        for (user_id, at) in crate::accounts::ssr::audit::latest_logins(&db)
+            .await
+            .map_err(StartupError::Loading)?
+        {
+            gallery.record_login(&user_id, at);
+        }
+        let sessions = SessionStore::from_sessions(sessions);
+        tracing::info!(sessions = sessions.len(), "sessions loaded");
         templates.watch(config.template_key_reload());
         let live = LiveStore::new(config.live.clone(), faces.workers());
         // Passkeys belong to the public origin's host name (localhost when none is set).
@@ -74,13 +98,15 @@ impl AppState {
             .transpose()
             .map_err(|e| StartupError::Config(format!("public-origin: {e}")))?;
         let passkeys = Passkeys::new(origin.as_ref()).map_err(StartupError::Config)?;
-        passkeys.load_owners(&db).await.map_err(StartupError::Passkeys)?;
+        passkeys.load_owners(&db).await.map_err(StartupError::Loading)?;
         crate::db::housekeeping::spawn(
             db.clone(),
             config.accounts.session_idle(),
             config.accounts.audit_retention(),
         );
-        Ok(Self {
+        let state = Self {
+            sessions,
+            changes,
             live,
             tickets: LoginTickets::default(),
             passkeys,
@@ -90,6 +116,8 @@ impl AppState {
             faces,
             gallery,
             templates,
-        })
+        };
+        state.changes.spawn_follower(state.clone());
+        Ok(state)
     }
 }

@@ -375,7 +375,7 @@ async fn planted_session(
         last_seen_at: Some(ago(idle_secs)),
         previous_login_at: None,
     };
-    server.db().sessions().insert_one(&session).await.expect("insert");
+    support::plant_session(server, session).await;
     token
 }
 

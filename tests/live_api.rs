@@ -239,14 +239,18 @@ async fn two_near_equal_people(policy: &str) -> TestServer {
         last_login_at: None,
         pin_hash: Some(hash_pin("730418").await.expect("hash")),
     };
-    let twin_pin = twin.pin_hash.clone();
+    let person = facegate::gallery::Person {
+        username: twin.username.clone(),
+        pin_hash: twin.pin_hash.clone(),
+        last_login_at: None,
+    };
     server
         .db()
         .users()
         .insert_one(&twin)
         .await
         .expect("insert the twin");
-    server.state.gallery.add(id, &encodings, twin_pin);
+    server.state.gallery.add(id, &encodings, person);
     server
 }
 

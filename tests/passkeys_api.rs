@@ -4,7 +4,6 @@
 
 mod support;
 
-use mongodb::bson::{DateTime, doc};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use support::{PIN, TestServer, authenticator::SoftPasskey, client, count, photo_data_url, post};
@@ -215,13 +214,7 @@ async fn adding_a_passkey_needs_a_fresh_login_and_an_account_without_one_is_told
     );
 
     let browser = signed_in(&server, "obama3.jpg").await;
-    let old = DateTime::from_millis(DateTime::now().timestamp_millis() - 6 * 60_000);
-    server
-        .db()
-        .sessions()
-        .update_many(doc! {}, doc! { "$set": { "created_at": old } })
-        .await
-        .expect("update");
+    support::backdate_logins(&server, 6).await;
     let (status, body) = add_passkey(&server, &browser, &mut SoftPasskey::new(ORIGIN)).await;
     assert_eq!(
         (status, body["error"].as_str()),

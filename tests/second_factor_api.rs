@@ -67,16 +67,6 @@ async fn run_out_the_lock(server: &TestServer, user_id: &str) {
         .expect("update");
 }
 
-async fn error_of(response: reqwest::Response) -> (StatusCode, Option<String>, Value) {
-    let status = response.status();
-    let retry_after = response
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    (status, retry_after, response.json().await.unwrap_or(Value::Null))
-}
-
 #[tokio::test]
 async fn the_face_alone_does_not_sign_in_the_pin_does() {
     let server = TestServer::start(SINGLE_IMAGE).await;
@@ -93,7 +83,7 @@ async fn the_face_alone_does_not_sign_in_the_pin_does() {
         "no session after the face alone"
     );
     let response = pin_step(&browser, &server, &ticket, "730418").await;
-    let (status, _, body) = error_of(response).await;
+    let (status, _, body) = support::error_of(response).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (StatusCode::UNAUTHORIZED, Some("wrong_pin")),
@@ -124,7 +114,7 @@ async fn a_ticket_gives_three_tries_then_the_face_is_needed_again() {
     let browser = client();
     let ticket = face_step(&browser, &server).await;
     for expected in ["wrong_pin", "wrong_pin", "wrong_pin_face_again"] {
-        let (status, _, body) = error_of(pin_step(&browser, &server, &ticket, "730418").await).await;
+        let (status, _, body) = support::error_of(pin_step(&browser, &server, &ticket, "730418").await).await;
         assert_eq!(
             (status, body["error"].as_str()),
             (StatusCode::UNAUTHORIZED, Some(expected)),
@@ -143,11 +133,11 @@ async fn guessing_locks_the_account_with_a_doubling_delay_that_survives_a_restar
     let user_id = register_barack(&server).await;
     let guesses = ["730418", "918273", "402913", "650172"];
     for guess in guesses {
-        let (status, _, body) = error_of(attempt(&server, guess).await).await;
+        let (status, _, body) = support::error_of(attempt(&server, guess).await).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     }
     // The fifth wrong PIN in a row locks for 30 s.
-    let (status, retry_after, body) = error_of(attempt(&server, "385016").await).await;
+    let (status, retry_after, body) = support::error_of(attempt(&server, "385016").await).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (StatusCode::TOO_MANY_REQUESTS, Some("pin_locked")),
@@ -165,7 +155,7 @@ async fn guessing_locks_the_account_with_a_doubling_delay_that_survives_a_restar
 
     // While locked, even the right PIN is refused — after a restart too (the lock is stored).
     server.restart(SINGLE_IMAGE).await;
-    let (status, retry_after, body) = error_of(attempt(&server, PIN).await).await;
+    let (status, retry_after, body) = support::error_of(attempt(&server, PIN).await).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (StatusCode::TOO_MANY_REQUESTS, Some("pin_locked")),
@@ -177,7 +167,7 @@ async fn guessing_locks_the_account_with_a_doubling_delay_that_survives_a_restar
     // Let the lock run out (moved back in time rather than waited for), then one more wrong PIN
     // locks for twice as long.
     run_out_the_lock(&server, &user_id).await;
-    let (status, retry_after, _) = error_of(attempt(&server, "730418").await).await;
+    let (status, retry_after, _) = support::error_of(attempt(&server, "730418").await).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     let wait: u64 = retry_after.expect("Retry-After").parse().expect("seconds");
     assert!((58..=60).contains(&wait), "doubled to 60 s: {wait}");
@@ -264,7 +254,7 @@ async fn export_holds_everything_and_delete_leaves_nothing() {
     let server = TestServer::start(SINGLE_IMAGE).await;
     let user_id = register_barack(&server).await;
     // A wrong PIN first, so there is a refused attempt to export.
-    let (status, _, _) = error_of(attempt(&server, "730418").await).await;
+    let (status, _, _) = support::error_of(attempt(&server, "730418").await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let browser = client();
     let ticket = face_step(&browser, &server).await;
@@ -342,13 +332,7 @@ async fn deleting_or_exporting_needs_a_login_under_five_minutes_old() {
         StatusCode::OK
     );
     // The session's login is made six minutes old.
-    let six_minutes_ago = DateTime::from_millis(DateTime::now().timestamp_millis() - 6 * 60_000);
-    server
-        .db()
-        .sessions()
-        .update_many(doc! {}, doc! { "$set": { "created_at": six_minutes_ago } })
-        .await
-        .expect("update");
+    support::backdate_logins(&server, 6).await;
     for (what, response) in [
         (
             "delete",
@@ -367,7 +351,7 @@ async fn deleting_or_exporting_needs_a_login_under_five_minutes_old() {
                 .expect("get"),
         ),
     ] {
-        let (status, _, body) = error_of(response).await;
+        let (status, _, body) = support::error_of(response).await;
         assert_eq!(
             (status, body["error"].as_str()),
             (StatusCode::FORBIDDEN, Some("login_not_fresh")),

@@ -1,6 +1,7 @@
 //! MongoDB: the last stop of a frame's trip. Works with MongoDB 5.0+ and with FerretDB.
 
 pub mod audit;
+pub mod changes;
 pub mod housekeeping;
 pub mod passkeys;
 pub mod pin_locks;
@@ -47,6 +48,10 @@ impl Db {
         options.app_name = Some("facegate".into());
         options.server_selection_timeout = Some(Duration::from_secs(2));
         options.connect_timeout = Some(Duration::from_secs(2));
+        // The driver notices a database that stopped answering at its next heartbeat and then
+        // fails what waits on it (503): once a second rather than the default 10 s keeps a hung
+        // database from holding requests for long.
+        options.heartbeat_freq = Some(Duration::from_secs(1));
         let client = Client::with_options(options).map_err(DbStartError::BadUri)?;
         let db = Self {
             database: client.database(name),
@@ -79,6 +84,9 @@ impl Db {
         audit::ensure_indexes(&db)
             .await
             .map_err(failed(audit::COLLECTION))?;
+        changes::ensure_indexes(&db)
+            .await
+            .map_err(failed(changes::COLLECTION))?;
         Ok(db)
     }
 
@@ -107,23 +115,37 @@ pub(crate) fn plain_index(field: &str, ttl: Option<Duration>) -> IndexModel {
 
 /// Creates those of `indexes` whose name the collection does not have yet. Asking for an
 /// existing index again is harmless on MongoDB but crashes FerretDB v1's connection for some
-/// (compound, descending) keys, so start-up only creates what is missing.
+/// (compound, descending) keys, so start-up only creates what is missing. Instances starting
+/// together race to create them: a failure is followed by a second look, and only an index
+/// still missing then is an error.
 pub(crate) async fn create_missing_indexes<T: Send + Sync>(
     collection: &mongodb::Collection<T>,
     indexes: Vec<IndexModel>,
 ) -> mongodb::error::Result<()> {
+    let missing = |existing: &[String], indexes: &[IndexModel]| -> Vec<IndexModel> {
+        indexes
+            .iter()
+            .filter(|index| {
+                let name = index.options.as_ref().and_then(|o| o.name.as_deref());
+                !name.is_some_and(|name| existing.iter().any(|e| e == name))
+            })
+            .cloned()
+            .collect()
+    };
     let existing = collection.list_index_names().await.unwrap_or_default();
-    let missing: Vec<IndexModel> = indexes
-        .into_iter()
-        .filter(|index| {
-            let name = index.options.as_ref().and_then(|o| o.name.as_deref());
-            !name.is_some_and(|name| existing.iter().any(|e| e == name))
-        })
-        .collect();
-    if !missing.is_empty() {
-        collection.create_indexes(missing).await?;
+    let wanted = missing(&existing, &indexes);
+    if wanted.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    let Err(error) = collection.create_indexes(wanted).await else {
+        return Ok(());
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let existing = collection.list_index_names().await.unwrap_or_default();
+    if missing(&existing, &indexes).is_empty() {
+        return Ok(());
+    }
+    Err(error)
 }
 
 /// The URI without its password, for logs and error messages.

@@ -75,3 +75,20 @@ pub async fn purge_expired(db: &Db, idle_since: DateTime) -> mongodb::error::Res
         .await?;
     Ok(result.deleted_count)
 }
+
+/// Every session not yet past its end or idle timeout (start-up: one read of the collection).
+pub async fn all_live(db: &Db, idle: std::time::Duration) -> mongodb::error::Result<Vec<SessionDoc>> {
+    use futures::TryStreamExt;
+    let now = DateTime::now();
+    let idle_since = DateTime::from_millis(now.timestamp_millis() - idle.as_millis() as i64);
+    let sessions: Vec<SessionDoc> = db
+        .sessions()
+        .find(doc! { "expires_at": { "$gt": now } })
+        .await?
+        .try_collect()
+        .await?;
+    Ok(sessions
+        .into_iter()
+        .filter(|s| s.last_seen_at.unwrap_or(s.created_at) >= idle_since)
+        .collect())
+}

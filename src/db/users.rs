@@ -33,6 +33,8 @@ pub struct UserDoc {
     /// stored them plain in `face_encodings`; start-up migrates those records.
     pub face_templates: StoredTemplates,
     pub created_at: DateTime,
+    /// Written by versions before logins were kept in memory; the latest login now comes from
+    /// the account history (`accounts::ssr::audit::latest_logins`) and lives in the gallery.
     #[serde(default)]
     pub last_login_at: Option<DateTime>,
     /// The second factor: an Argon2id PHC string (salt and parameters inside). `None` only for

@@ -122,6 +122,10 @@ impl AppError {
     pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
             Self::RetryLater { retry_after, .. } => Some(retry_after.as_secs_f64().ceil().max(1.0) as u64),
+            // The driver re-checks the database every second; a few seconds covers a restart.
+            Self::DatabaseUnavailable(_) => Some(5),
+            // A face worker frees up within a frame's time.
+            Self::Busy(_) => Some(1),
             _ => None,
         }
     }

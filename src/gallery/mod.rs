@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use mongodb::bson::oid::ObjectId;
+use mongodb::bson::{DateTime, oid::ObjectId};
 
 use crate::{
     db::Db,
@@ -13,7 +13,11 @@ use crate::{
         Encoding,
         matching::{EncodingIndex, Match},
     },
-    templates::{TemplateCipher, TemplateError, keyring::SETTING},
+    templates::{
+        TemplateCipher, TemplateError,
+        keyring::SETTING,
+        stored::{self, StoredUser},
+    },
 };
 
 /// Why the gallery could not be loaded at start-up.
@@ -37,36 +41,42 @@ pub enum GalleryError {
 #[derive(Clone, Default)]
 pub struct Gallery {
     index: Arc<RwLock<EncodingIndex<ObjectId>>>,
-    /// Each enrolled user's PIN hash (Argon2id PHC string, ~100 bytes), so the PIN step of a
-    /// login reads memory, not the users collection. Users registered before PINs existed have
+    /// What a login needs to know of each enrolled user besides the face, so that neither the
+    /// PIN step nor a signed-in page reads the users collection.
+    people: Arc<RwLock<HashMap<ObjectId, Person>>>,
+}
+
+/// The users' fields besides the templates that the gallery keeps.
+pub const STORED_FIELDS: [&str; 3] = ["pin_hash", "username", "last_login_at"];
+
+/// An enrolled user, as the hot paths need them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Person {
+    pub username: String,
+    /// The PIN's Argon2id PHC string (~100 bytes). Users registered before PINs existed have
     /// none: they have no second factor to ask for.
-    pin_hashes: Arc<RwLock<HashMap<ObjectId, String>>>,
+    pub pin_hash: Option<String>,
+    /// The latest login, shown as "previous login" at the next one.
+    pub last_login_at: Option<DateTime>,
 }
 
 impl Gallery {
-    /// Reads every user's templates and PIN hash (only those fields) from the database and opens
-    /// the templates. Any
-    /// record that does not open stops the start-up: serving with part of the users silently
-    /// missing would look like "face not recognised" to them.
+    /// Reads every user's templates, name and PIN hash (only those fields) from the database and
+    /// opens the templates. Any record that does not open stops the start-up: serving with part
+    /// of the users silently missing would look like "face not recognised" to them.
     pub async fn load(db: &Db, cipher: &TemplateCipher) -> Result<Self, GalleryError> {
         let gallery = Self::default();
-        let users = crate::templates::stored::all(db, &["pin_hash"]).await?;
+        let users = stored::all(db, &STORED_FIELDS).await?;
         let total = users.len();
         let (mut skipped, mut failed, mut first_failure) = (0usize, 0usize, None);
         for user in users {
-            let Some(templates) = user.templates else {
-                skipped += 1;
-                continue;
-            };
-            match cipher.open(&user.id, &templates) {
-                Ok(encodings) if encodings.is_empty() => skipped += 1,
-                Ok(encodings) => {
-                    let pin_hash = user.also.get_str("pin_hash").ok().map(str::to_string);
-                    gallery.add(user.id, &encodings, pin_hash);
-                }
+            let id = user.id;
+            match gallery.add_stored(cipher, user) {
+                Ok(true) => {}
+                Ok(false) => skipped += 1,
                 Err(cause) => {
                     failed += 1;
-                    first_failure.get_or_insert((user.id, cause));
+                    first_failure.get_or_insert((id, cause));
                 }
             }
         }
@@ -85,7 +95,7 @@ impl Gallery {
                 "users without a readable face encoding were left out of the gallery"
             );
         }
-        let without_pin = gallery.len().saturating_sub(gallery.pin_hashes().len());
+        let without_pin = gallery.people().values().filter(|p| p.pin_hash.is_none()).count();
         if without_pin > 0 {
             tracing::warn!(
                 users = without_pin,
@@ -96,35 +106,89 @@ impl Gallery {
         Ok(gallery)
     }
 
-    /// Enrols `id` with its encodings and PIN hash (`None`: an account from before PINs).
-    pub fn add(&self, id: ObjectId, encodings: &[Encoding], pin_hash: Option<String>) {
-        self.write().add(id, encodings);
-        if let Some(hash) = pin_hash {
-            self.pin_hashes_mut().insert(id, hash);
+    /// Enrols a user as read from the database (fields [`STORED_FIELDS`]); `Ok(false)` when the
+    /// record holds no encoding.
+    pub fn add_stored(&self, cipher: &TemplateCipher, user: StoredUser) -> Result<bool, TemplateError> {
+        let Some(templates) = user.templates else {
+            return Ok(false);
+        };
+        let encodings = cipher.open(&user.id, &templates)?;
+        if encodings.is_empty() {
+            return Ok(false);
         }
+        let text = |field| user.also.get_str(field).ok().map(str::to_string);
+        let person = Person {
+            username: text("username").unwrap_or_default(),
+            pin_hash: text("pin_hash"),
+            last_login_at: user.also.get_datetime("last_login_at").ok().copied(),
+        };
+        self.add(user.id, &encodings, person);
+        Ok(true)
     }
 
-    pub fn remove(&self, id: &ObjectId) {
-        self.write().remove(id);
-        self.pin_hashes_mut().remove(id);
+    /// Enrols `id` with its encodings. Enrolling someone already there changes nothing (the
+    /// change feed may bring an enrolment this instance already made or loaded).
+    pub fn add(&self, id: ObjectId, encodings: &[Encoding], person: Person) {
+        let mut index = self.write();
+        if index.contains(&id) {
+            return;
+        }
+        index.add(id, encodings);
+        self.people_mut().insert(id, person);
+    }
+
+    /// Takes `id` out; `false` when they were not there.
+    pub fn remove(&self, id: &ObjectId) -> bool {
+        let removed = self.write().remove(id);
+        self.people_mut().remove(id);
+        removed
+    }
+
+    pub fn contains(&self, id: &ObjectId) -> bool {
+        self.read().contains(id)
+    }
+
+    /// Every enrolled user's id (for the background reconciliation with the database).
+    pub fn ids(&self) -> Vec<ObjectId> {
+        self.people().keys().copied().collect()
+    }
+
+    pub fn username(&self, id: &ObjectId) -> Option<String> {
+        self.people().get(id).map(|p| p.username.clone())
     }
 
     /// The PIN hash of an enrolled user, if they have a PIN.
     pub fn pin_hash(&self, id: &ObjectId) -> Option<String> {
-        self.pin_hashes().get(id).cloned()
+        self.people().get(id).and_then(|p| p.pin_hash.clone())
     }
 
     /// Whether `id` was registered before PINs existed (and so has none).
     pub fn has_no_pin(&self, id: &ObjectId) -> bool {
-        !self.pin_hashes().contains_key(id)
+        self.people().get(id).is_none_or(|p| p.pin_hash.is_none())
     }
 
-    fn pin_hashes(&self) -> std::sync::RwLockReadGuard<'_, HashMap<ObjectId, String>> {
-        self.pin_hashes.read().unwrap_or_else(|p| p.into_inner())
+    pub fn last_login(&self, id: &ObjectId) -> Option<DateTime> {
+        self.people().get(id).and_then(|p| p.last_login_at)
     }
 
-    fn pin_hashes_mut(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<ObjectId, String>> {
-        self.pin_hashes.write().unwrap_or_else(|p| p.into_inner())
+    /// Records a login at `at` and returns the one before it. Logins arrive out of order from
+    /// other instances: the latest wins.
+    pub fn record_login(&self, id: &ObjectId, at: DateTime) -> Option<DateTime> {
+        let mut people = self.people_mut();
+        let person = people.get_mut(id)?;
+        let previous = person.last_login_at;
+        if previous.is_none_or(|previous| previous < at) {
+            person.last_login_at = Some(at);
+        }
+        previous
+    }
+
+    fn people(&self) -> std::sync::RwLockReadGuard<'_, HashMap<ObjectId, Person>> {
+        self.people.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn people_mut(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<ObjectId, Person>> {
+        self.people.write().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn len(&self) -> usize {

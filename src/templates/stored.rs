@@ -66,6 +66,11 @@ pub struct StoredUser {
 
 /// Every user's id and templates, plus the fields named in `also`, read in one pass.
 pub async fn all(db: &Db, also: &[&str]) -> mongodb::error::Result<Vec<StoredUser>> {
+    matching(db, doc! {}, also).await
+}
+
+/// [`all`] for the users that `filter` selects.
+pub async fn matching(db: &Db, filter: Document, also: &[&str]) -> mongodb::error::Result<Vec<StoredUser>> {
     let mut projection = doc! { "_id": 1, FIELD: 1 };
     for field in also {
         projection.insert(*field, 1);
@@ -73,7 +78,7 @@ pub async fn all(db: &Db, also: &[&str]) -> mongodb::error::Result<Vec<StoredUse
     let mut cursor = db
         .users()
         .clone_with_type::<Document>()
-        .find(doc! {})
+        .find(filter)
         .projection(projection)
         .await?;
     let mut users = Vec::new();

@@ -27,11 +27,49 @@ fn free_port() -> u16 {
 pub struct FerretDb {
     child: Child,
     pub uri: String,
+    port: u16,
     dir: tempfile::TempDir,
 }
 
 impl FerretDb {
     pub fn start() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(dir.path().join("db")).expect("data dir");
+        let port = free_port();
+        Self {
+            child: Self::spawn(dir.path(), port),
+            uri: format!("mongodb://127.0.0.1:{port}/"),
+            port,
+            dir,
+        }
+    }
+
+    /// Starts FerretDB again on the same port and data (after [`Self::stop`]: a database that
+    /// comes back).
+    pub fn restart(&mut self) {
+        self.stop();
+        self.child = Self::spawn(self.dir.path(), self.port);
+    }
+
+    /// Freezes the database process (SIGSTOP): it keeps its connections but answers nothing,
+    /// like a hung server. [`Self::resume`] thaws it.
+    pub fn freeze(&self) {
+        Self::signal(&self.child, "-STOP");
+    }
+
+    pub fn resume(&self) {
+        Self::signal(&self.child, "-CONT");
+    }
+
+    fn signal(child: &Child, signal: &str) {
+        let sent = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(sent.success(), "kill {signal} failed");
+    }
+
+    fn spawn(dir: &Path, port: u16) -> Child {
         let binary = std::env::var_os("FERRETDB_BIN")
             .map(PathBuf::from)
             .unwrap_or_else(|| repo_path(".tools/bin/ferretdb"));
@@ -40,15 +78,11 @@ impl FerretDb {
             "FerretDB is not built at {}; run scripts/setup.sh (or `make setup`) first",
             binary.display()
         );
-        let dir = tempfile::tempdir().expect("temp dir");
-        let data = dir.path().join("db");
-        std::fs::create_dir_all(&data).expect("data dir");
-        let port = free_port();
         let child = Command::new(&binary)
             .arg("--handler=sqlite")
-            .arg(format!("--sqlite-url=file:{}/", data.display()))
+            .arg(format!("--sqlite-url=file:{}/", dir.join("db").display()))
             .arg(format!("--listen-addr=127.0.0.1:{port}"))
-            .arg(format!("--state-dir={}", dir.path().display()))
+            .arg(format!("--state-dir={}", dir.display()))
             .args(["--telemetry=disable", "--debug-addr=-", "--log-level=error"])
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -63,11 +97,7 @@ impl FerretDb {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        Self {
-            child,
-            uri: format!("mongodb://127.0.0.1:{port}/"),
-            dir,
-        }
+        child
     }
 
     /// The template key file of servers on this database (created by [`test_config`]); it lives
@@ -97,6 +127,11 @@ pub const PIN: &str = "583920";
 /// Settings for a test server on `db`, with extra command-line style arguments (which win). The
 /// template key file is `db.key_file()`, created with one random key when missing.
 pub fn test_config(db: &FerretDb, extra: &[&str]) -> Config {
+    Config::parse_with_file(None, test_args(db, extra)).expect("test config")
+}
+
+/// [`test_config`] as command-line arguments (the first is the program name).
+pub fn test_args(db: &FerretDb, extra: &[&str]) -> Vec<String> {
     use facegate::templates::{KeyRing, TemplateKey, keyring};
     let key_file = db.key_file();
     if !key_file.exists() {
@@ -122,7 +157,80 @@ pub fn test_config(db: &FerretDb, extra: &[&str]) -> Config {
         key_file.display().to_string(),
     ];
     args.extend(extra.iter().map(|s| s.to_string()));
-    Config::parse_with_file(None, args).expect("test config")
+    args
+}
+
+/// Something serving the app over HTTP: an in-process [`TestServer`] or an [`AppProcess`].
+pub trait Served {
+    fn url(&self, path: &str) -> String;
+}
+
+impl Served for TestServer {
+    fn url(&self, path: &str) -> String {
+        TestServer::url(self, path)
+    }
+}
+
+/// The real `facegate` binary serving on `db` (another app instance on the same database),
+/// killed when dropped.
+pub struct AppProcess {
+    child: Child,
+    pub base_url: String,
+}
+
+impl AppProcess {
+    /// Starts it and waits until `/healthz` answers.
+    pub async fn start(db: &FerretDb, extra: &[&str]) -> Self {
+        let port = free_port();
+        let args = test_args(db, extra);
+        // Integration tests know where Cargo built the binary; benches and examples use the
+        // debug build's place.
+        let binary = option_env!("CARGO_BIN_EXE_facegate")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| repo_path("target/debug/facegate"));
+        let child = Command::new(binary)
+            .current_dir(repo_path(""))
+            .args(&args[1..])
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the facegate binary");
+        let mut process = Self {
+            child,
+            base_url: format!("http://127.0.0.1:{port}"),
+        };
+        let started = Instant::now();
+        let health = reqwest::Client::new();
+        loop {
+            if let Ok(Some(status)) = process.child.try_wait() {
+                panic!("the facegate binary stopped at start-up ({status}); its log is above");
+            }
+            let answer = health.get(process.url("/healthz")).send().await;
+            if answer.is_ok_and(|r| r.status().is_success()) {
+                return process;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "the facegate binary did not answer /healthz within 120 s"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+impl Served for AppProcess {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+}
+
+impl Drop for AppProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// Leptos' settings from the repository's Leptos.toml.
@@ -148,6 +256,17 @@ impl TestServer {
     /// A server whose static files come from `site_root` instead of `target/site`.
     pub async fn start_with_site_root(extra: &[&str], site_root: &Path) -> Self {
         Self::start_serving(extra, Some(site_root)).await
+    }
+
+    /// A server on a database prepared beforehand (benches fill it first).
+    pub async fn start_on(db: FerretDb, extra: &[&str]) -> Self {
+        let (base_url, state, shutdown) = Self::serve(&db, extra, None).await;
+        Self {
+            base_url,
+            state,
+            shutdown: Some(shutdown),
+            db,
+        }
     }
 
     async fn start_serving(extra: &[&str], site_root: Option<&Path>) -> Self {
@@ -277,7 +396,7 @@ pub fn client() -> reqwest::Client {
 /// POSTs JSON; the status and the JSON answer (`null` when there is none).
 pub async fn post(
     client: &reqwest::Client,
-    server: &TestServer,
+    server: &impl Served,
     path: &str,
     body: serde_json::Value,
 ) -> (reqwest::StatusCode, serde_json::Value) {
@@ -306,7 +425,7 @@ pub fn frame_files(clip: &str) -> Vec<PathBuf> {
 
 /// Documents in one of the test database's collections.
 /// GETs `path` and reads the JSON answer.
-pub async fn get_json(client: &reqwest::Client, server: &TestServer, path: &str) -> serde_json::Value {
+pub async fn get_json(client: &reqwest::Client, server: &impl Served, path: &str) -> serde_json::Value {
     client
         .get(server.url(path))
         .send()
@@ -358,4 +477,50 @@ pub async fn only_user(server: &TestServer) -> facegate::db::users::UserDoc {
         .await
         .expect("find")
         .expect("a stored user")
+}
+
+/// Makes every stored session's login `minutes` old, in the database and in the server's memory
+/// (where page views read them), as if the logins had happened that long ago.
+pub async fn backdate_logins(server: &TestServer, minutes: i64) {
+    use futures::TryStreamExt;
+    use mongodb::bson::{DateTime, doc};
+    let then = DateTime::from_millis(DateTime::now().timestamp_millis() - minutes * 60_000);
+    let sessions = server.db().sessions();
+    sessions
+        .update_many(doc! {}, doc! { "$set": { "created_at": then } })
+        .await
+        .expect("update");
+    let stored: Vec<_> = sessions
+        .find(doc! {})
+        .await
+        .expect("find")
+        .try_collect()
+        .await
+        .expect("read");
+    for session in stored {
+        server.state.sessions.insert(session);
+    }
+}
+
+/// Stores `session` as a login on this server would: in the database and in memory.
+pub async fn plant_session(server: &TestServer, session: facegate::db::sessions::SessionDoc) {
+    server.db().sessions().insert_one(&session).await.expect("insert");
+    server.state.sessions.insert(session);
+}
+
+/// A response's status, `Retry-After` and JSON body (`null` when there is none).
+pub async fn error_of(
+    response: reqwest::Response,
+) -> (reqwest::StatusCode, Option<String>, serde_json::Value) {
+    let status = response.status();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    (
+        status,
+        retry_after,
+        response.json().await.unwrap_or(serde_json::Value::Null),
+    )
 }

@@ -90,3 +90,26 @@ pub fn activity_entry(entry: AuditDoc) -> ActivityEntry {
         user_agent: entry.user_agent,
     }
 }
+
+/// Each account's latest sign-in in the kept history (start-up: one read of the history).
+pub async fn latest_logins(
+    db: &crate::db::Db,
+) -> mongodb::error::Result<std::collections::HashMap<ObjectId, DateTime>> {
+    let mut latest = std::collections::HashMap::new();
+    let mut cursor = db
+        .audit()
+        .clone_with_type::<mongodb::bson::Document>()
+        .find(doc! { "event": Event::SignedIn.code() })
+        .projection(doc! { "user_id": 1, "at": 1 })
+        .await?;
+    while let Some(entry) = cursor.try_next().await? {
+        if let (Ok(user), Ok(at)) = (entry.get_object_id("user_id"), entry.get_datetime("at")) {
+            let at = *at;
+            latest
+                .entry(user)
+                .and_modify(|t: &mut DateTime| *t = (*t).max(at))
+                .or_insert(at);
+        }
+    }
+    Ok(latest)
+}

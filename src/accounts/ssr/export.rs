@@ -5,7 +5,7 @@ use mongodb::bson::{DateTime, doc};
 use serde::Serialize;
 
 use super::{ClientMeta, SignedIn, audit, audit::Event};
-use crate::{accounts::ActivityEntry, error::AppError, state::AppState};
+use crate::{accounts::ActivityEntry, db::changes::Change, error::AppError, state::AppState};
 
 /// Everything stored about one account. The PIN's hash is the one thing left out: with it, a
 /// six-digit PIN falls to an offline search in hours, and the export may be saved carelessly.
@@ -105,7 +105,7 @@ pub async fn export_account(
             username: user.username,
             email: user.email,
             created_at: time(user.created_at),
-            last_login_at: user.last_login_at.map(time),
+            last_login_at: state.gallery.last_login(&id).or(user.last_login_at).map(time),
             face_encodings: face_encodings.iter().map(|e| e.as_slice().to_vec()).collect(),
             pin_set: user.pin_hash.is_some(),
         },
@@ -141,8 +141,7 @@ pub async fn export_account(
 pub async fn delete_account(state: &AppState, signed_in: &SignedIn) -> Result<(), AppError> {
     super::require_fresh_login(signed_in)?;
     let id = signed_in.user_id;
-    state.gallery.remove(&id);
-    state.passkeys.forget_owner(&id);
+    crate::changes::forget_user(state, &id);
     let result = async {
         state.db.audit().delete_many(doc! { "user_id": id }).await?;
         state.db.pin_locks().delete_one(doc! { "_id": id }).await?;
@@ -157,12 +156,12 @@ pub async fn delete_account(state: &AppState, signed_in: &SignedIn) -> Result<()
     .await;
     if let Err(e) = result {
         // Put the face back: the account still exists, so its owner must still be able to log in.
-        if let Ok(Some(user)) = state.db.users().find_one(doc! { "_id": id }).await
-            && let Ok(encodings) = state.templates.open(&id, &user.face_templates)
-        {
-            state.gallery.add(id, &encodings, user.pin_hash);
-        }
+        crate::changes::reload_user(state, id).await;
         return Err(e.into());
+    }
+    if let Err(e) = state.changes.publish(Change::Removed { user_id: id }).await {
+        // Deleted from the database: other instances forget the face at their next reconciliation.
+        tracing::warn!(error = %e, "could not tell the other instances about a deleted account");
     }
     tracing::info!(user_id = %id, "account deleted");
     Ok(())

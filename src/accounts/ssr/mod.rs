@@ -11,21 +11,20 @@ mod export;
 pub mod passkeys;
 pub mod second_factor;
 pub mod session;
+mod session_store;
 mod settings;
 mod signed_in;
 
 use std::time::Duration;
 
-use mongodb::{
-    bson::{DateTime, doc, oid::ObjectId},
-    options::ReturnDocument,
-};
+use mongodb::bson::{DateTime, doc, oid::ObjectId};
 
 pub use cookie::{SessionCookie, cookies_secure, token_from_headers};
 pub use export::{AccountExport, delete_account, export_account};
 pub use passkeys::Passkeys;
 pub use second_factor::LoginTickets;
 pub use session::SessionToken;
+pub use session_store::SessionStore;
 pub use settings::{AccountSettings, SecondFactorPolicy};
 pub use signed_in::{ClientMeta, SignedIn};
 
@@ -38,12 +37,14 @@ use super::{
 };
 use crate::{
     db::{
+        changes::Change,
         is_duplicate_key,
         sessions::SessionDoc,
         users::{UserDoc, email_key, username_key},
     },
     error::AppError,
     face::{Encoding, ImageInput},
+    gallery::Person,
     live::Purpose,
     state::AppState,
 };
@@ -143,7 +144,22 @@ pub async fn register_with_check(
         Err(e) if is_duplicate_key(&e) => return Err(which_duplicate(state, &user).await),
         Err(e) => return Err(e.into()),
     }
-    state.gallery.add(user.id, &kept, user.pin_hash.clone());
+    let person = Person {
+        username: user.username.clone(),
+        pin_hash: user.pin_hash.clone(),
+        last_login_at: None,
+    };
+    state.gallery.add(user.id, &kept, person);
+    let enrolled = Change::Enrolled {
+        user_id: user.id,
+        username: user.username.clone(),
+        templates: user.face_templates.clone(),
+        pin_hash: user.pin_hash.clone(),
+    };
+    if let Err(e) = state.changes.publish(enrolled).await {
+        // The account exists; other instances enrol it at their next reconciliation.
+        tracing::warn!(error = %e, "could not tell the other instances about a registration");
+    }
     audit::record(state, user.id, Event::Registered, None, client).await;
     tracing::info!(user_id = %user.id, encodings = kept.len(), "user registered");
     Ok(Registered {
@@ -433,23 +449,17 @@ async fn sign_in(
         code: NOT_RECOGNISED_CODE,
         message: NOT_RECOGNISED.into(),
     };
-    let user = state
-        .db
-        .users()
-        .find_one_and_update(
-            doc! { "_id": user_id },
-            doc! { "$set": { "last_login_at": DateTime::now() } },
-        )
-        .return_document(ReturnDocument::Before)
-        .await?
-        .ok_or_else(not_recognised)?;
-    let (session, token) = session::open(state, user.id, user.last_login_at).await?;
+    // Who they are and when they last logged in, from memory: the users collection is not read
+    // (FerretDB would scan it) nor written (the login's history entry records it).
+    let username = state.gallery.username(&user_id).ok_or_else(not_recognised)?;
+    let previous_login_at = state.gallery.record_login(&user_id, DateTime::now());
+    let (session, token) = session::open(state, user_id, previous_login_at).await?;
     if let Some(previous) = &context.previous {
         session::end_in_background(state, previous);
     }
-    audit::record(state, user.id, Event::SignedIn, None, &context.client).await;
-    tracing::info!(user_id = %user.id, "login");
-    Ok((signed_in_user(&user, &session), token))
+    audit::record(state, user_id, Event::SignedIn, None, &context.client).await;
+    tracing::info!(%user_id, "login");
+    Ok((signed_in_user(user_id, username, &session), token))
 }
 
 pub async fn logout(state: &AppState, signed_in: &SignedIn, client: &ClientMeta) -> Result<(), AppError> {
@@ -489,10 +499,10 @@ pub fn greeting(user: &SignedInUser) -> String {
     }
 }
 
-fn signed_in_user(user: &UserDoc, session: &SessionDoc) -> SignedInUser {
+fn signed_in_user(user_id: ObjectId, username: String, session: &SessionDoc) -> SignedInUser {
     SignedInUser {
-        user_id: user.id.to_hex(),
-        username: user.username.clone(),
+        user_id: user_id.to_hex(),
+        username,
         previous_login_at: session
             .previous_login_at
             .and_then(|t| t.try_to_rfc3339_string().ok()),

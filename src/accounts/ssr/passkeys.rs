@@ -19,6 +19,7 @@ use webauthn_rs::prelude::{
 };
 
 use super::{ClientMeta, LoginContext, SessionToken, SignedIn, audit, audit::Event};
+use crate::db::changes::Change;
 use crate::{
     accounts::SignedInUser,
     db::passkeys::PasskeyDoc,
@@ -84,6 +85,10 @@ impl Passkeys {
     pub fn any_owner(&self, user_ids: &[ObjectId]) -> bool {
         let owners = lock(&self.owners);
         user_ids.iter().any(|id| owners.contains(id))
+    }
+
+    pub fn add_owner(&self, user_id: ObjectId) {
+        lock(&self.owners).insert(user_id);
     }
 
     pub fn forget_owner(&self, user_id: &ObjectId) {
@@ -222,7 +227,10 @@ pub async fn finish_adding(
         last_used_at: None,
     };
     state.db.passkeys().insert_one(&stored).await?;
-    lock(&state.passkeys.owners).insert(signed_in.user_id);
+    state.passkeys.add_owner(signed_in.user_id);
+    state.changes.publish_in_background(Change::PasskeyAdded {
+        user_id: signed_in.user_id,
+    });
     audit::record(state, signed_in.user_id, Event::PasskeyAdded, None, client).await;
     Ok(())
 }

@@ -1,4 +1,5 @@
-//! Sessions: a random token in the browser's cookie, its SHA-256 in the `sessions` collection.
+//! Sessions: a random token in the browser's cookie, its SHA-256 in the `sessions` collection and
+//! in every instance's memory ([`super::SessionStore`]).
 //! A session ends at logout, after `session-idle-minutes` without a request, at
 //! `session-lifetime-hours` after its login, when the same browser logs in again, or when its
 //! owner signs out everywhere.
@@ -10,7 +11,11 @@ use mongodb::bson::{DateTime, doc, oid::ObjectId};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use crate::{db::sessions::SessionDoc, error::AppError, state::AppState};
+use crate::{
+    db::{changes::Change, sessions::SessionDoc},
+    error::AppError,
+    state::AppState,
+};
 
 /// How stale `last_seen_at` may get before a request writes it again: the idle timeout is
 /// accurate to this, and an active session costs one write a minute, not one per request.
@@ -50,7 +55,8 @@ fn millis_after(at: DateTime, duration: Duration) -> DateTime {
     DateTime::from_millis(at.timestamp_millis().saturating_add(duration.as_millis() as i64))
 }
 
-/// Stores a new session for `user_id` (an insert: cheap at any size) and returns its token.
+/// Stores a new session for `user_id` (an insert: cheap at any size), holds it in memory and
+/// tells the other instances, then returns its token.
 pub(super) async fn open(
     state: &AppState,
     user_id: ObjectId,
@@ -67,14 +73,33 @@ pub(super) async fn open(
         previous_login_at,
     };
     state.db.sessions().insert_one(&session).await?;
+    state.sessions.insert(session.clone());
+    // Awaited, so that the next request, wherever a proxy sends it, finds the session. Should
+    // it fail, the session still works on this instance.
+    let opened = Change::SessionOpened {
+        session: session.clone(),
+    };
+    if let Err(e) = state.changes.publish(opened).await {
+        tracing::warn!(error = %e, "could not tell the other instances about a new session");
+    }
     Ok((session, token))
 }
 
 /// The live session behind `token`: present, before its absolute end, and not idle too long.
-/// Refreshes `last_seen_at` in the background at most once per [`TOUCH_EVERY`].
+/// Read from memory; a token found nowhere waits for one read of the change log, in case its
+/// login happened on another instance a moment ago. Refreshes `last_seen_at` (in the background
+/// for the database and the other instances) at most once per [`TOUCH_EVERY`].
 pub async fn find(state: &AppState, token: &SessionToken) -> Result<Option<SessionDoc>, AppError> {
-    let Some(session) = state.db.sessions().find_one(doc! { "_id": token.hash() }).await? else {
-        return Ok(None);
+    let hash = token.hash();
+    let session = match state.sessions.get(&hash) {
+        Some(session) => session,
+        None => {
+            state.changes.catch_up(state).await;
+            match state.sessions.get(&hash) {
+                Some(session) => session,
+                None => return Ok(None),
+            }
+        }
     };
     let now = DateTime::now();
     let last_seen = session.last_seen_at.unwrap_or(session.created_at);
@@ -84,18 +109,20 @@ pub async fn find(state: &AppState, token: &SessionToken) -> Result<Option<Sessi
         return Ok(None);
     }
     if now.timestamp_millis() - last_seen.timestamp_millis() >= TOUCH_EVERY.as_millis() as i64 {
-        let (db, id) = (state.db.clone(), session.token_hash.clone());
+        state.sessions.seen(&hash, now);
+        let (db, changes) = (state.db.clone(), state.changes.clone());
         tokio::spawn(async move {
             let touched = db
                 .sessions()
-                .update_one(
-                    doc! { "_id": id },
-                    doc! { "$set": { "last_seen_at": DateTime::now() } },
-                )
+                .update_one(doc! { "_id": &hash }, doc! { "$set": { "last_seen_at": now } })
                 .await;
             if let Err(e) = touched {
                 tracing::warn!(error = %e, "could not record session activity");
             }
+            changes.publish_in_background(Change::SessionSeen {
+                token_hash: hash,
+                at: now,
+            });
         });
     }
     Ok(Some(session))
@@ -106,11 +133,15 @@ pub fn is_fresh(session: &SessionDoc, within: Duration) -> bool {
     DateTime::now().timestamp_millis() - session.created_at.timestamp_millis() <= within.as_millis() as i64
 }
 
+/// Ends a session here, in the database and (awaited: a logout must reach every instance) on
+/// the other instances.
 pub async fn end(state: &AppState, token: &SessionToken) -> Result<(), AppError> {
+    let hash = token.hash();
+    state.sessions.remove(&hash);
+    state.db.sessions().delete_one(doc! { "_id": &hash }).await?;
     state
-        .db
-        .sessions()
-        .delete_one(doc! { "_id": token.hash() })
+        .changes
+        .publish(Change::SessionEnded { token_hash: hash })
         .await?;
     Ok(())
 }
@@ -118,21 +149,26 @@ pub async fn end(state: &AppState, token: &SessionToken) -> Result<(), AppError>
 /// Ends a session without making the request wait (a login replacing the browser's old one,
 /// an expired one found at lookup). Deleting by key scans the collection on FerretDB v1.
 pub(super) fn end_in_background(state: &AppState, token: &SessionToken) {
-    let (db, id) = (state.db.clone(), token.hash());
+    let hash = token.hash();
+    state.sessions.remove(&hash);
+    let (db, changes) = (state.db.clone(), state.changes.clone());
     tokio::spawn(async move {
-        if let Err(e) = db.sessions().delete_one(doc! { "_id": id }).await {
+        if let Err(e) = db.sessions().delete_one(doc! { "_id": &hash }).await {
             tracing::warn!(error = %e, "could not delete an ended session");
         }
+        changes.publish_in_background(Change::SessionEnded { token_hash: hash });
     });
 }
 
-/// Ends every session of `user_id`; returns how many.
+/// Ends every session of `user_id`, on every instance; returns how many were stored.
 pub async fn end_all(state: &AppState, user_id: ObjectId) -> Result<u64, AppError> {
+    state.sessions.remove_user(&user_id);
     let deleted = state
         .db
         .sessions()
         .delete_many(doc! { "user_id": user_id })
         .await?;
+    state.changes.publish(Change::SessionsEnded { user_id }).await?;
     Ok(deleted.deleted_count)
 }
 

@@ -5,7 +5,7 @@ use axum::{
     extract::{ConnectInfo, FromRequestParts, OptionalFromRequestParts},
     http::{header::USER_AGENT, request::Parts},
 };
-use mongodb::bson::{doc, oid::ObjectId};
+use mongodb::bson::oid::ObjectId;
 
 use super::{SessionToken, session, token_from_headers};
 use crate::{accounts::SignedInUser, db::sessions::SessionDoc, error::AppError, state::AppState};
@@ -30,12 +30,14 @@ impl SignedIn {
         let Some(session) = session::find(state, &token).await? else {
             return Ok(None);
         };
-        let Some(user) = state.db.users().find_one(doc! { "_id": session.user_id }).await? else {
+        // The name comes from the gallery: no read of the users collection per page view. A
+        // session whose account was deleted (here or on another instance) finds nobody.
+        let Some(username) = state.gallery.username(&session.user_id) else {
             return Ok(None);
         };
         Ok(Some(Self {
-            user: super::signed_in_user(&user, &session),
-            user_id: user.id,
+            user: super::signed_in_user(session.user_id, username, &session),
+            user_id: session.user_id,
             session,
             token,
         }))

@@ -1,0 +1,351 @@
+//! The change feed: how several app instances on one database keep what they hold in memory —
+//! the gallery, the sessions, who has a passkey — in step. Each instance applies its own changes
+//! at once and appends them to the `changes` log (`db::changes`); every instance follows the log
+//! and applies the others'.
+//!
+//! Following is a poll of the log's tail every [`POLL_EVERY`] (works on any MongoDB-compatible
+//! server; the log is small, so even FerretDB's full scan is cheap). Where the database offers
+//! change streams (a MongoDB replica set), a stream on the log wakes the follower as soon as a
+//! change lands; the poll still does the reading, so both paths apply the same changes in the
+//! same order. A background reconciliation with the collections themselves is the safety net
+//! should a change ever be lost.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::{StreamExt, TryStreamExt};
+use mongodb::bson::{DateTime, Document, doc, oid::ObjectId};
+use tokio::sync::{Mutex, Notify};
+
+use crate::{
+    db::{
+        Db,
+        changes::{self, Change, ChangeDoc},
+    },
+    gallery::{Person, STORED_FIELDS},
+    state::AppState,
+    templates::stored,
+};
+
+/// How often the log is read. Another instance's registration reaches this one's gallery within
+/// about this (plus the database's answer).
+pub const POLL_EVERY: Duration = Duration::from_millis(500);
+/// How long a missing change number is waited for before it is skipped: an instance can take a
+/// number and then fail to append (crash, database gone). Later changes wait behind the gap so
+/// that every instance applies changes in one order (a logout must never overtake its login).
+const GAP_PATIENCE: Duration = Duration::from_secs(5);
+/// How often memory is compared with the collections, and expired sessions forgotten.
+const RECONCILE_EVERY: Duration = Duration::from_secs(300);
+const FORGET_EXPIRED_EVERY: Duration = Duration::from_secs(60);
+
+#[derive(Clone)]
+pub struct ChangeFeed {
+    db: Db,
+    /// This instance's name in the log: random per process.
+    origin: Arc<str>,
+    follower: Arc<Mutex<Follower>>,
+    wake: Arc<Notify>,
+    /// Users deleted lately: the reconciliation must not put back one it read just before the
+    /// deletion.
+    removed: Arc<std::sync::Mutex<HashMap<ObjectId, Instant>>>,
+}
+
+struct Follower {
+    /// The lowest change number not yet applied (or skipped).
+    next: i64,
+    /// Since when `next` has been missing while later numbers exist.
+    gap_since: Option<Instant>,
+    /// When the latest read of the log began.
+    last_read: Option<Instant>,
+}
+
+impl ChangeFeed {
+    /// Starts following at the log's current end. Call before loading the collections: a change
+    /// made during the load is then both in the load and in the log, and applying it twice is
+    /// harmless, whereas one made between the load and this call would be lost.
+    pub async fn open(db: Db) -> mongodb::error::Result<Self> {
+        let last = changes::last_seq(&db).await?;
+        Ok(Self {
+            db,
+            origin: crate::expiring::random_token().into(),
+            follower: Arc::new(Mutex::new(Follower {
+                next: last + 1,
+                gap_since: None,
+                last_read: None,
+            })),
+            wake: Arc::default(),
+            removed: Arc::default(),
+        })
+    }
+
+    /// Appends `change` (already applied here) for the other instances.
+    pub async fn publish(&self, change: Change) -> mongodb::error::Result<()> {
+        let seq = changes::next_seq(&self.db).await?;
+        changes::append(&self.db, seq, &self.origin, change).await
+    }
+
+    /// [`Self::publish`] without waiting; a failure is logged (the reconciliation mends it).
+    pub fn publish_in_background(&self, change: Change) {
+        let feed = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = feed.publish(change).await {
+                tracing::warn!(error = %e, "could not publish a change to the other instances");
+            }
+        });
+    }
+
+    /// Reads and applies what the log has now. Callers that find nothing in memory (a session
+    /// cookie from a login on another instance a moment ago) wait for this instead of reading
+    /// the collection.
+    /// Concurrent callers share one read: whoever finds that a read began after they asked
+    /// takes its result instead of reading again.
+    pub async fn catch_up(&self, state: &AppState) {
+        let asked = Instant::now();
+        let mut follower = self.follower.lock().await;
+        if follower.last_read.is_some_and(|read| read >= asked) {
+            return;
+        }
+        follower.last_read = Some(Instant::now());
+        let entries = match changes::since(&self.db, follower.next).await {
+            Ok(entries) => entries,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the change log");
+                return;
+            }
+        };
+        for entry in entries {
+            if entry.seq < follower.next {
+                continue;
+            }
+            if entry.seq > follower.next {
+                let since = *follower.gap_since.get_or_insert_with(Instant::now);
+                if since.elapsed() < GAP_PATIENCE {
+                    break;
+                }
+                tracing::warn!(
+                    missing_from = follower.next,
+                    missing_to = entry.seq - 1,
+                    "skipped change numbers that never appeared in the log"
+                );
+            }
+            follower.gap_since = None;
+            follower.next = entry.seq + 1;
+            if *entry.origin != *self.origin {
+                apply(state, entry);
+            }
+        }
+    }
+
+    /// Follows the log until the process ends; also forgets expired sessions and reconciles
+    /// memory with the collections now and then.
+    pub fn spawn_follower(&self, state: AppState) {
+        let feed = self.clone();
+        tokio::spawn(async move {
+            feed.listen_for_changes().await;
+            let mut polls = tokio::time::interval(POLL_EVERY);
+            polls.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let (mut forgot_at, mut reconciled_at) = (Instant::now(), Instant::now());
+            loop {
+                tokio::select! {
+                    _ = polls.tick() => {}
+                    _ = feed.wake.notified() => {}
+                }
+                feed.catch_up(&state).await;
+                if forgot_at.elapsed() >= FORGET_EXPIRED_EVERY {
+                    forgot_at = Instant::now();
+                    forget_expired_sessions(&state);
+                }
+                if reconciled_at.elapsed() >= RECONCILE_EVERY {
+                    reconciled_at = Instant::now();
+                    let state = state.clone();
+                    tokio::spawn(async move { reconcile(&state).await });
+                }
+            }
+        });
+    }
+
+    /// On a replica set, a change stream on the log wakes the follower at once. Standalone
+    /// servers and FerretDB refuse to open one: polling alone then.
+    async fn listen_for_changes(&self) {
+        match self.db.changes().watch().await {
+            Ok(mut stream) => {
+                tracing::info!("following other instances through a change stream");
+                let wake = self.wake.clone();
+                tokio::spawn(async move {
+                    while let Some(event) = stream.next().await {
+                        if let Err(e) = event {
+                            tracing::warn!(error = %e, "the change stream ended; polling alone");
+                            return;
+                        }
+                        wake.notify_one();
+                    }
+                });
+            }
+            Err(e) => tracing::info!(
+                reason = %e.kind,
+                every_ms = POLL_EVERY.as_millis() as u64,
+                "no change streams on this database; following other instances by polling"
+            ),
+        }
+    }
+}
+
+/// Applies another instance's change to this one's memory.
+fn apply(state: &AppState, entry: ChangeDoc) {
+    match entry.change {
+        Change::Enrolled {
+            user_id,
+            username,
+            templates,
+            pin_hash,
+        } => match state.templates.open(&user_id, &templates) {
+            Ok(encodings) => {
+                let person = Person {
+                    username,
+                    pin_hash,
+                    last_login_at: None,
+                };
+                state.gallery.add(user_id, &encodings, person);
+            }
+            Err(e) => tracing::error!(
+                %user_id,
+                error = %e,
+                "another instance enrolled a face this instance cannot open: do all instances use the same template key file?"
+            ),
+        },
+        Change::Removed { user_id } => forget_user(state, &user_id),
+        Change::SessionOpened { session } => {
+            state.gallery.record_login(&session.user_id, session.created_at);
+            state.sessions.insert(session);
+        }
+        Change::SessionSeen { token_hash, at } => state.sessions.seen(&token_hash, at),
+        Change::SessionEnded { token_hash } => {
+            state.sessions.remove(&token_hash);
+        }
+        Change::SessionsEnded { user_id } => {
+            state.sessions.remove_user(&user_id);
+        }
+        Change::PasskeyAdded { user_id } => state.passkeys.add_owner(user_id),
+    }
+}
+
+/// Everything this instance holds in memory about a deleted account.
+pub fn forget_user(state: &AppState, user_id: &ObjectId) {
+    {
+        let mut removed = crate::expiring::lock(&state.changes.removed);
+        removed.retain(|_, at| at.elapsed() < 2 * RECONCILE_EVERY);
+        removed.insert(*user_id, Instant::now());
+    }
+    state.gallery.remove(user_id);
+    state.sessions.remove_user(user_id);
+    state.passkeys.forget_owner(user_id);
+}
+
+/// Puts a user back from the database after [`forget_user`] (a deletion that failed midway).
+pub async fn reload_user(state: &AppState, user_id: ObjectId) {
+    crate::expiring::lock(&state.changes.removed).remove(&user_id);
+    match stored::matching(&state.db, doc! { "_id": user_id }, &STORED_FIELDS).await {
+        Ok(users) => {
+            for user in users {
+                if let Err(e) = state.gallery.add_stored(&state.templates, user) {
+                    tracing::error!(%user_id, error = %e, "could not put a user back into the gallery");
+                }
+            }
+        }
+        Err(e) => tracing::error!(%user_id, error = %e, "could not put a user back into the gallery"),
+    }
+}
+
+fn forget_expired_sessions(state: &AppState) {
+    let now = DateTime::now();
+    let idle = state.config.accounts.session_idle();
+    let idle_since = DateTime::from_millis(now.timestamp_millis() - idle.as_millis() as i64);
+    let forgotten = state.sessions.forget_expired(now, idle_since);
+    if forgotten > 0 {
+        tracing::debug!(sessions = forgotten, "forgot expired sessions");
+    }
+}
+
+/// The safety net behind the feed: forgets sessions and users this instance holds but the
+/// database no longer has, and enrols users it has but this instance missed (a change lost
+/// to a crash between two writes). Reads ids first, records only for what differs; runs in the
+/// background, so its full scans never delay a request.
+pub async fn reconcile(state: &AppState) {
+    let started = DateTime::now();
+    let before_start = |id: &ObjectId| id.timestamp().timestamp_millis() < started.timestamp_millis();
+    match stored_ids(&state.db, crate::db::sessions::COLLECTION).await {
+        Ok(ids) => {
+            let stored: HashSet<String> = ids
+                .into_iter()
+                .filter_map(|id| id.as_str().map(str::to_string))
+                .collect();
+            let forgotten = state.sessions.keep_only_stored(&stored, started);
+            if forgotten > 0 {
+                tracing::warn!(sessions = forgotten, "forgot sessions the database no longer has");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not reconcile sessions with the database"),
+    }
+    let stored: HashSet<ObjectId> = match stored_ids(&state.db, crate::db::users::COLLECTION).await {
+        Ok(ids) => ids.into_iter().filter_map(|id| id.as_object_id()).collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not reconcile the gallery with the database");
+            return;
+        }
+    };
+    let held: HashSet<ObjectId> = state.gallery.ids().into_iter().collect();
+    // A user enrolled after the read began is not in it yet: keep them.
+    let gone: Vec<ObjectId> = held
+        .iter()
+        .filter(|id| !stored.contains(id) && before_start(id))
+        .copied()
+        .collect();
+    for id in &gone {
+        forget_user(state, id);
+    }
+    if !gone.is_empty() {
+        tracing::warn!(users = gone.len(), "forgot users the database no longer has");
+    }
+    let missing: Vec<ObjectId> = stored.difference(&held).copied().collect();
+    if missing.is_empty() {
+        return;
+    }
+    let users = match stored::matching(&state.db, doc! { "_id": { "$in": &missing } }, &STORED_FIELDS).await {
+        Ok(users) => users,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read users missing from the gallery");
+            return;
+        }
+    };
+    let mut added = 0;
+    for user in users {
+        if crate::expiring::lock(&state.changes.removed).contains_key(&user.id) {
+            continue;
+        }
+        match state.gallery.add_stored(&state.templates, user) {
+            Ok(true) => added += 1,
+            Ok(false) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "a user's face templates do not open with this instance's key file")
+            }
+        }
+    }
+    if added > 0 {
+        tracing::warn!(
+            users = added,
+            "enrolled users whose registration had not reached this instance"
+        );
+    }
+}
+
+async fn stored_ids(db: &Db, collection: &str) -> mongodb::error::Result<Vec<mongodb::bson::Bson>> {
+    let cursor = db
+        .database()
+        .collection::<Document>(collection)
+        .find(doc! {})
+        .projection(doc! { "_id": 1 })
+        .await?;
+    let docs: Vec<Document> = cursor.try_collect().await?;
+    Ok(docs.into_iter().filter_map(|mut d| d.remove("_id")).collect())
+}

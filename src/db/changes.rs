@@ -1,0 +1,140 @@
+//! The `changes` collection: an append-only log of what other app instances must mirror in
+//! memory (enrolments, deletions, sessions), numbered by one counter so every instance applies
+//! the changes in the same order. Kept for [`KEPT_FOR`]; an instance that starts loads the
+//! collections themselves and follows the log from the counter's value at that moment.
+
+use mongodb::{
+    Collection,
+    bson::{DateTime, doc, oid::ObjectId},
+    options::ReturnDocument,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{Db, sessions::SessionDoc};
+use crate::templates::StoredTemplates;
+
+pub const COLLECTION: &str = "changes";
+const COUNTERS: &str = "counters";
+const COUNTER_ID: &str = "changes";
+
+/// How long changes stay in the log: far longer than any follower lags, short enough that the
+/// log (which FerretDB scans at every poll) stays small.
+pub const KEPT_FOR: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// One change, as every instance applies it. Each is idempotent: applying it twice, or after a
+/// start-up load that already saw it, leaves the same state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+// Externally tagged (`{"enrolled": {…}}`): BSON's own types (ids, dates, binaries) do not
+// survive the buffering an internally tagged enum needs.
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    /// A new account: what the gallery keeps of it (templates stay sealed in the log too).
+    Enrolled {
+        user_id: ObjectId,
+        username: String,
+        templates: StoredTemplates,
+        pin_hash: Option<String>,
+    },
+    /// An account deleted: out of the gallery, its sessions ended, its passkeys forgotten.
+    Removed {
+        user_id: ObjectId,
+    },
+    /// A login: a new session (and the user's latest login).
+    SessionOpened {
+        session: SessionDoc,
+    },
+    /// An active session's `last_seen_at` moved on (at most once a minute per session).
+    SessionSeen {
+        token_hash: String,
+        at: DateTime,
+    },
+    SessionEnded {
+        token_hash: String,
+    },
+    /// "Sign out everywhere".
+    SessionsEnded {
+        user_id: ObjectId,
+    },
+    /// The account can now confirm logins with a passkey.
+    PasskeyAdded {
+        user_id: ObjectId,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChangeDoc {
+    /// The change's number, from the `counters` collection: unique and increasing.
+    #[serde(rename = "_id")]
+    pub seq: i64,
+    pub at: DateTime,
+    /// The instance that made it (it applied the change itself already).
+    pub origin: String,
+    pub change: Change,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Counter {
+    #[serde(rename = "_id")]
+    id: String,
+    seq: i64,
+}
+
+impl Db {
+    pub fn changes(&self) -> Collection<ChangeDoc> {
+        self.database().collection(COLLECTION)
+    }
+
+    fn counters(&self) -> Collection<Counter> {
+        self.database().collection(COUNTERS)
+    }
+}
+
+/// Takes the next change number: one atomic `$inc` on a one-document collection.
+pub async fn next_seq(db: &Db) -> mongodb::error::Result<i64> {
+    let counter = db
+        .counters()
+        .find_one_and_update(doc! { "_id": COUNTER_ID }, doc! { "$inc": { "seq": 1_i64 } })
+        .upsert(true)
+        .return_document(ReturnDocument::After)
+        .await?;
+    Ok(counter.map_or(1, |c| c.seq))
+}
+
+/// The last number handed out (0 before the first change).
+pub async fn last_seq(db: &Db) -> mongodb::error::Result<i64> {
+    let counter = db.counters().find_one(doc! { "_id": COUNTER_ID }).await?;
+    Ok(counter.map_or(0, |c| c.seq))
+}
+
+/// Appends a change under a number taken with [`next_seq`].
+pub async fn append(db: &Db, seq: i64, origin: &str, change: Change) -> mongodb::error::Result<()> {
+    let entry = ChangeDoc {
+        seq,
+        at: DateTime::now(),
+        origin: origin.to_string(),
+        change,
+    };
+    db.changes().insert_one(&entry).await.map(|_| ())
+}
+
+/// Changes numbered `from` or later, in order.
+pub async fn since(db: &Db, from: i64) -> mongodb::error::Result<Vec<ChangeDoc>> {
+    use futures::TryStreamExt;
+    db.changes()
+        .find(doc! { "_id": { "$gte": from } })
+        .sort(doc! { "_id": 1 })
+        .await?
+        .try_collect()
+        .await
+}
+
+/// Deletes changes older than [`KEPT_FOR`] (background housekeeping).
+pub async fn purge_old(db: &Db) -> mongodb::error::Result<u64> {
+    let before = DateTime::from_millis(DateTime::now().timestamp_millis() - KEPT_FOR.as_millis() as i64);
+    let result = db.changes().delete_many(doc! { "at": { "$lt": before } }).await?;
+    Ok(result.deleted_count)
+}
+
+pub async fn ensure_indexes(db: &Db) -> mongodb::error::Result<()> {
+    super::create_missing_indexes(&db.changes(), vec![super::plain_index("at", None)]).await
+}
