@@ -1,7 +1,9 @@
 //! The HTTP front door, around every route: who the client is ([`ClientInfo`]), cross-site
 //! requests refused ([`origin`]), security headers with a per-response CSP nonce ([`headers`]),
-//! and throttling per client address ([`throttle`]). docs/security.md describes the behaviour.
+//! throttling per client address ([`throttle`]), and admission for the face routes
+//! ([`admission`]: how many logins and registrations at once). docs/security.md describes the behaviour.
 
+pub mod admission;
 pub mod client;
 pub mod headers;
 pub mod origin;
@@ -20,14 +22,16 @@ pub use throttle::{THROTTLED_ROUTES, Throttle, ThrottleClass};
 use crate::state::AppState;
 
 /// Wraps `router` in the front door. From the outside in: security headers (so that every
-/// refusal below carries them too), client info, the cross-site check, the throttle.
+/// refusal below carries them too), client info, the cross-site check, the throttle, admission.
 pub fn protect(router: Router<AppState>, state: &AppState) -> Router<AppState> {
     let config = Arc::clone(&state.config);
     let throttle = Throttle::from_settings(&config.http);
     if let Some(throttle) = &throttle {
         Throttle::sweep_in_background(throttle);
     }
+    let admission = admission::Admission::new(&config.http, state.faces.workers());
     router
+        .layer(from_fn_with_state(admission, admission::enforce))
         .layer(from_fn_with_state(throttle, throttle::enforce))
         .layer(from_fn_with_state(Arc::clone(&config), origin::refuse_cross_site))
         .layer(from_fn_with_state(config, client::attach_client_info))

@@ -49,6 +49,24 @@ pub struct HttpSettings {
     /// Second-factor attempts a client address may make at once.
     #[arg(long, env = "FACEGATE_THROTTLE_SECOND_FACTOR_BURST", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
     pub throttle_second_factor_burst: u32,
+
+    /// Logins (and second-factor steps) handled at once by this instance, all clients together;
+    /// one more gets 503 with `Retry-After` at once, before its upload is read. Unset: twice
+    /// the face workers.
+    #[arg(long, env = "FACEGATE_CONCURRENT_LOGINS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub concurrent_logins: Option<u32>,
+    /// Registrations handled at once. Kept apart from logins so that a wave of sign-ups cannot
+    /// take the capacity logins need. Unset: half the face workers (at least one).
+    #[arg(long, env = "FACEGATE_CONCURRENT_REGISTRATIONS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub concurrent_registrations: Option<u32>,
+    /// Seconds a face request (login, registration, second factor) may take in all; past that
+    /// it is abandoned with 503.
+    #[arg(long, env = "FACEGATE_REQUEST_TIMEOUT_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout_secs: u64,
+    /// Seconds a face request's body may take to arrive (a client trickling its upload holds a
+    /// place meant for someone else).
+    #[arg(long, env = "FACEGATE_BODY_READ_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_read_timeout_secs: u64,
 }
 
 impl HttpSettings {

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Login capacity: a release server on a throwaway FerretDB, then examples/login_load.rs at
+# growing numbers of concurrent clients, each looping complete logins (challenge, 6 s of real
+# video frames uploaded, PIN) over loopback. One table row per level; bounded by SECONDS_PER_LEVEL.
+# With SOAK_SECONDS set, one long run at SOAK_CLIENTS instead, sampling the server's resident
+# memory every 30 s.
+#
+#   scripts/bench-logins.sh                       # levels 1 2 4 8 16
+#   LEVELS="2 4" SECONDS_PER_LEVEL=60 scripts/bench-logins.sh
+#   SOAK_SECONDS=600 SOAK_CLIENTS=4 scripts/bench-logins.sh
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+levels="${LEVELS:-1 2 4 8 16}"
+seconds="${SECONDS_PER_LEVEL:-60}"
+source scripts/bench-server.sh
+# The challenge the clip performs; every client is 127.0.0.1, so no per-address throttle.
+start_bench_server login_load FACEGATE_THROTTLE=false FACEGATE_LIVENESS_CHALLENGE=turn_left,blink
+# The server re-executes itself in place (same process) to tune OpenBLAS: its pid stays.
+rss() { awk '/VmRSS/ {printf "%.0f MB", $2 / 1024}' "/proc/$server/status" 2>/dev/null || echo "?"; }
+echo "complete logins, $(nproc) cores, face workers: one per core; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "| clients | logins | logins/s | upload→answer p50 | p95 | p99 | other answers |"
+echo "|---|---|---|---|---|---|---|"
+if [[ -n "${SOAK_SECONDS:-}" ]]; then
+  target/release/examples/login_load "http://127.0.0.1:$port" "${SOAK_CLIENTS:-4}" "$SOAK_SECONDS" &
+  load=$!
+  while kill -0 "$load" 2>/dev/null; do echo "$(date +%T) server RSS $(rss)"; sleep 30; done
+  wait "$load"
+  echo "$(date +%T) server RSS $(rss) (end)"
+else
+  for n in $levels; do
+    target/release/examples/login_load "http://127.0.0.1:$port" "$n" "$seconds"
+  done
+  echo
+  echo "server RSS after the run: $(rss)"
+fi
