@@ -35,8 +35,9 @@ pub const POLL_EVERY: Duration = Duration::from_millis(500);
 /// number and then fail to append (crash, database gone). Later changes wait behind the gap so
 /// that every instance applies changes in one order (a logout must never overtake its login).
 const GAP_PATIENCE: Duration = Duration::from_secs(5);
-/// How often memory is compared with the collections, and expired sessions forgotten.
+/// How often memory is compared with the collections.
 const RECONCILE_EVERY: Duration = Duration::from_secs(300);
+/// How often expired sessions are forgotten and the log's old entries deleted.
 const FORGET_EXPIRED_EVERY: Duration = Duration::from_secs(60);
 
 #[derive(Clone)]
@@ -58,6 +59,8 @@ struct Follower {
     gap_since: Option<Instant>,
     /// When the latest read of the log began.
     last_read: Option<Instant>,
+    /// Whether the latest read failed (logged once per outage, not twice a second).
+    failing: bool,
 }
 
 impl ChangeFeed {
@@ -73,6 +76,7 @@ impl ChangeFeed {
                 next: last + 1,
                 gap_since: None,
                 last_read: None,
+                failing: false,
             })),
             wake: Arc::default(),
             removed: Arc::default(),
@@ -108,9 +112,16 @@ impl ChangeFeed {
         }
         follower.last_read = Some(Instant::now());
         let entries = match changes::since(&self.db, follower.next).await {
-            Ok(entries) => entries,
+            Ok(entries) => {
+                if std::mem::take(&mut follower.failing) {
+                    tracing::info!("reading the change log again");
+                }
+                entries
+            }
             Err(e) => {
-                tracing::warn!(error = %e, "could not read the change log");
+                if !std::mem::replace(&mut follower.failing, true) {
+                    tracing::warn!(error = %e, "could not read the change log; retrying");
+                }
                 return;
             }
         };
@@ -155,6 +166,12 @@ impl ChangeFeed {
                 if forgot_at.elapsed() >= FORGET_EXPIRED_EVERY {
                     forgot_at = Instant::now();
                     forget_expired_sessions(&state);
+                    let db = state.db.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = changes::purge_old(&db).await {
+                            tracing::warn!(error = %e, "could not purge the change log");
+                        }
+                    });
                 }
                 if reconciled_at.elapsed() >= RECONCILE_EVERY {
                     reconciled_at = Instant::now();

@@ -17,9 +17,9 @@ pub const COLLECTION: &str = "changes";
 const COUNTERS: &str = "counters";
 const COUNTER_ID: &str = "changes";
 
-/// How long changes stay in the log: far longer than any follower lags, short enough that the
-/// log (which FerretDB scans at every poll) stays small.
-pub const KEPT_FOR: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+/// How long changes stay in the log: far longer than any follower lags (it reads every 500 ms),
+/// short enough that the log, which FerretDB scans at every read, stays small under load.
+pub const KEPT_FOR: std::time::Duration = std::time::Duration::from_secs(3 * 60);
 
 /// One change, as every instance applies it. Each is idempotent: applying it twice, or after a
 /// start-up load that already saw it, leaves the same state.
@@ -132,6 +132,23 @@ pub async fn since(db: &Db, from: i64) -> mongodb::error::Result<Vec<ChangeDoc>>
 pub async fn purge_old(db: &Db) -> mongodb::error::Result<u64> {
     let before = DateTime::from_millis(DateTime::now().timestamp_millis() - KEPT_FOR.as_millis() as i64);
     let result = db.changes().delete_many(doc! { "at": { "$lt": before } }).await?;
+    Ok(result.deleted_count)
+}
+
+/// Deletes the log's entries about `user_id` (an enrolment's sealed templates and PIN hash,
+/// their sessions, passkeys): "delete my account" leaves only the deletion's own entry, which
+/// holds nothing but the id, and goes with the log's tail (entries naming only a session's token
+/// hash, which no longer leads anywhere, go with it too).
+pub async fn forget_user(db: &Db, user_id: ObjectId) -> mongodb::error::Result<u64> {
+    let result = db
+        .changes()
+        .delete_many(doc! { "$or": [
+            { "change.enrolled.user_id": user_id },
+            { "change.session_opened.session.user_id": user_id },
+            { "change.passkey_added.user_id": user_id },
+            { "change.sessions_ended.user_id": user_id },
+        ] })
+        .await?;
     Ok(result.deleted_count)
 }
 

@@ -1,4 +1,5 @@
-//! Deleting what has expired — sessions, old history, the change log's tail — in the background. These deletes scan
+//! Deleting what has expired — sessions, old history — in the background (the change log's old
+//! entries: `crate::changes`). These deletes scan
 //! whole collections where the database has no usable index (FerretDB v1), so they never run on
 //! a request: a login or page view costs the same with ten or a million stored sessions.
 
@@ -6,7 +7,7 @@ use std::time::Duration;
 
 use mongodb::bson::DateTime;
 
-use super::{Db, audit, changes, sessions};
+use super::{Db, audit, sessions};
 
 /// How often the purge runs. Expired sessions are refused at lookup in between, so this only
 /// bounds how long dead rows take up space.
@@ -31,11 +32,6 @@ pub async fn purge_once(db: &Db, session_idle: Duration, audit_retention: Durati
         Ok(0) => {}
         Ok(n) => tracing::info!(sessions = n, "purged expired sessions"),
         Err(e) => tracing::warn!(error = %e, "could not purge expired sessions"),
-    }
-    match changes::purge_old(db).await {
-        Ok(0) => {}
-        Ok(n) => tracing::debug!(changes = n, "purged the change log's old entries"),
-        Err(e) => tracing::warn!(error = %e, "could not purge the change log"),
     }
     match audit::purge_before(db, ago(audit_retention)).await {
         Ok(0) => {}

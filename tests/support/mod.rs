@@ -443,6 +443,21 @@ pub async fn assert_nothing_stored(server: &TestServer) {
     for collection in PERSONAL_COLLECTIONS {
         assert_eq!(count(server, collection).await, 0, "{collection} must be empty");
     }
+    // The change log keeps the deletion itself for the other instances (an id, nothing else).
+    let carrying_data = server
+        .db()
+        .changes()
+        .count_documents(mongodb::bson::doc! { "$or": [
+            { "change.enrolled": { "$exists": true } },
+            { "change.session_opened": { "$exists": true } },
+            { "change.passkey_added": { "$exists": true } },
+        ] })
+        .await
+        .expect("count");
+    assert_eq!(
+        carrying_data, 0,
+        "the change log must hold nothing but the deletion"
+    );
 }
 
 pub async fn count(server: &TestServer, collection: &str) -> u64 {

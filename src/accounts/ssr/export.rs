@@ -151,6 +151,7 @@ pub async fn delete_account(state: &AppState, signed_in: &SignedIn) -> Result<()
         // A login that raced the deletion may have added a session or an entry.
         state.db.sessions().delete_many(doc! { "user_id": id }).await?;
         state.db.audit().delete_many(doc! { "user_id": id }).await?;
+        crate::db::changes::forget_user(&state.db, id).await?;
         Ok::<_, mongodb::error::Error>(())
     }
     .await;

@@ -17,9 +17,12 @@ use crate::{
     state::AppState,
 };
 
-/// How stale `last_seen_at` may get before a request writes it again: the idle timeout is
-/// accurate to this, and an active session costs one write a minute, not one per request.
-const TOUCH_EVERY: Duration = Duration::from_secs(60);
+/// How stale `last_seen_at` may get, as a share of the idle timeout, before a request records
+/// it again (in memory, in the database and for the other instances). An active session costs
+/// one write and one change per quarter of the idle timeout, not one per request; the idle
+/// timeout then runs from the last *recorded* activity, so it ends a session after between
+/// three quarters and all of `session-idle-minutes` without a request.
+const TOUCH_SHARE_OF_IDLE: u32 = 4;
 
 /// A session token: 256 random bits, URL-safe base64. Deliberately neither `Serialize` nor
 /// `Display`, so it cannot end up in a response body or a log line by accident.
@@ -88,7 +91,7 @@ pub(super) async fn open(
 /// The live session behind `token`: present, before its absolute end, and not idle too long.
 /// Read from memory; a token found nowhere waits for one read of the change log, in case its
 /// login happened on another instance a moment ago. Refreshes `last_seen_at` (in the background
-/// for the database and the other instances) at most once per [`TOUCH_EVERY`].
+/// for the database and the other instances) at most once per quarter of the idle timeout.
 pub async fn find(state: &AppState, token: &SessionToken) -> Result<Option<SessionDoc>, AppError> {
     let hash = token.hash();
     let session = match state.sessions.get(&hash) {
@@ -108,7 +111,8 @@ pub async fn find(state: &AppState, token: &SessionToken) -> Result<Option<Sessi
         end_in_background(state, token);
         return Ok(None);
     }
-    if now.timestamp_millis() - last_seen.timestamp_millis() >= TOUCH_EVERY.as_millis() as i64 {
+    let touch_every = state.config.accounts.session_idle() / TOUCH_SHARE_OF_IDLE;
+    if now.timestamp_millis() - last_seen.timestamp_millis() >= touch_every.as_millis() as i64 {
         state.sessions.seen(&hash, now);
         let (db, changes) = (state.db.clone(), state.changes.clone());
         tokio::spawn(async move {
