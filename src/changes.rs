@@ -244,6 +244,7 @@ fn apply(state: &AppState, entry: ChangeDoc) {
             state.sessions.remove_user(&user_id);
         }
         Change::PasskeyAdded { user_id } => state.passkeys.add_owner(user_id),
+        Change::Redacted {} => {}
     }
 }
 

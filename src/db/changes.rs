@@ -59,6 +59,9 @@ pub enum Change {
     PasskeyAdded {
         user_id: ObjectId,
     },
+    /// What was here belonged to an account since deleted (nothing to apply). Kept, not deleted,
+    /// so that followers see no gap in the numbers.
+    Redacted {},
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -135,21 +138,25 @@ pub async fn purge_old(db: &Db) -> mongodb::error::Result<u64> {
     Ok(result.deleted_count)
 }
 
-/// Deletes the log's entries about `user_id` (an enrolment's sealed templates and PIN hash,
-/// their sessions, passkeys): "delete my account" leaves only the deletion's own entry, which
-/// holds nothing but the id, and goes with the log's tail (entries naming only a session's token
-/// hash, which no longer leads anywhere, go with it too).
+/// Blanks the log's entries about `user_id` (an enrolment's sealed templates and PIN hash, their
+/// sessions, passkeys): "delete my account" leaves only the deletion's own entry, which holds
+/// nothing but the id, and goes with the log's tail (entries naming only a session's token
+/// hash, which no longer leads anywhere, go with it too). Followers that had not read them yet
+/// skip them; the deletion that follows removes what they had applied.
 pub async fn forget_user(db: &Db, user_id: ObjectId) -> mongodb::error::Result<u64> {
     let result = db
         .changes()
-        .delete_many(doc! { "$or": [
+        .update_many(
+            doc! { "$or": [
             { "change.enrolled.user_id": user_id },
             { "change.session_opened.session.user_id": user_id },
             { "change.passkey_added.user_id": user_id },
             { "change.sessions_ended.user_id": user_id },
-        ] })
+            ] },
+            doc! { "$set": { "change": { "redacted": {} } } },
+        )
         .await?;
-    Ok(result.deleted_count)
+    Ok(result.modified_count)
 }
 
 pub async fn ensure_indexes(db: &Db) -> mongodb::error::Result<()> {
