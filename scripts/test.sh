@@ -19,6 +19,10 @@ cargo clippy --features ssr --all-targets -- -D warnings
 step "clippy (browser)"
 cargo clippy --features hydrate --lib --target wasm32-unknown-unknown -- -D warnings
 
+# Its own site folder (target/site-budget): the debug build below and Playwright are unaffected.
+step "what the browser downloads: release wasm + JS within 400 KB gzip"
+scripts/wasm-budget.sh 2>&1 | tee "$logs/wasm-budget.log"
+
 step "unit and integration tests (real FerretDB, real photos)"
 cargo test --features ssr 2>&1 | tee "$logs/cargo-test.log"
 rust_passed=$(grep -Eo '^test result: ok\. [0-9]+ passed' "$logs/cargo-test.log" | awk '{s += $4} END {print s + 0}')

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# What the browser downloads, held to a budget (issue #9; docs/benchmarks.md, "What the browser
+# downloads"). Builds the release front-end the way `cargo leptos build --release` does (the same
+# cargo command with the `wasm-release` profile, wasm-bindgen, wasm-opt, JS minifying; only the
+# server is skipped), then sums the gzip -9 size of pkg/*.wasm and pkg/*.js — what a server that
+# compresses sends — and fails when the sum is over the budget.
+#
+# It builds into target/site-budget, not target/site: the site `make run` serves and the debug
+# build the end-to-end tests use are left alone. The wasm and JS are the same bytes either way
+# (the site root is not compiled in).
+#
+#   scripts/wasm-budget.sh                       budget 400,000 bytes
+#   FACEGATE_WASM_BUDGET=390000 scripts/wasm-budget.sh
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+export PATH="$root/end2end/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+
+budget="${FACEGATE_WASM_BUDGET:-400000}"
+site="target/site-budget"
+
+# A stale file from an earlier build must not be counted (nor missed).
+rm -rf "$site/pkg"
+LEPTOS_SITE_ROOT="$site" cargo leptos build --release --frontend-only
+
+shopt -s nullglob
+files=("$site"/pkg/*.wasm "$site"/pkg/*.js)
+if ((${#files[@]} == 0)); then
+  echo "wasm-budget: no .wasm or .js in $site/pkg" >&2
+  exit 1
+fi
+total=0
+printf '%-28s %12s %12s\n' file bytes "gzip -9"
+for f in "${files[@]}"; do
+  raw=$(stat -c %s "$f")
+  gz=$(gzip -9 -c "$f" | wc -c)
+  total=$((total + gz))
+  printf '%-28s %12d %12d\n' "${f#"$site"/}" "$raw" "$gz"
+done
+printf '%-28s %12s %12d   budget %d\n' "wasm + JS" "" "$total" "$budget"
+if ((total > budget)); then
+  echo "wasm-budget: $((total - budget)) bytes over the budget of $budget (gzip -9 of wasm + JS)" >&2
+  exit 1
+fi
+echo "wasm-budget: within budget, $((budget - total)) bytes to spare"
