@@ -45,7 +45,9 @@ fn set_blas_library() -> BlasLibrary {
 
 fn main() {
     let mut config = cpp_build::Config::new();
-    println!("cargo:rerun-if-changed=./files");
+    // facegate patch: was `rerun-if-changed=./files`, a path that does not exist, which reruns
+    // this script (minutes of C++) on every build of a path dependency. Without it, Cargo reruns
+    // it when a file of this package changes.
 
     let blas_library = set_blas_library().as_str();
 

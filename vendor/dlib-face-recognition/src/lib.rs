@@ -21,6 +21,8 @@ extern crate cpp;
 
 mod wrapper;
 
+mod error;
+
 mod base;
 #[cfg(feature = "embed-any")]
 mod embed;

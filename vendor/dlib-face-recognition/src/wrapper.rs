@@ -1,4 +1,11 @@
 cpp! {{
+    // facegate patch: a C++ exception must never cross into Rust, where it aborts the process.
+    // dlib also aborts at its second `fatal_error` (a failed DLIB_CASSERT) even when the first
+    // was caught; this turns that off for the checks compiled here (see dlib_rs_catch below for
+    // the ones compiled into libdlib).
+    #define DLIB_NO_ABORT_ON_2ND_FATAL_ERROR
+    #include <cstring>
+    #include <dlfcn.h>
     #include <dlib/dnn.h>
     #include <dlib/image_processing/frontal_face_detector.h>
     #include <dlib/image_processing/full_object_detection.h>
@@ -46,6 +53,39 @@ cpp! {{
     template <typename SUBNET> using rcon5  = dlib::relu<dlib::affine<con5<45,SUBNET>>>;
 
     using face_detection_cnn = dlib::loss_mmod<dlib::con<1,9,9,1,1,rcon5<rcon5<rcon5<downsampler<dlib::input_rgb_image_pyramid<dlib::pyramid_down<6>>>>>>>>;
+
+    // facegate patch: call inside `catch (...)`. Writes the exception's message into `error`
+    // (1024 bytes, never left empty), where src/error.rs reads it. No allocation:
+    // it also runs after std::bad_alloc.
+    static void dlib_rs_catch(char* error) {
+        const size_t len = 1024;
+        const char* what = "unknown C++ exception";
+        bool fatal = false;
+        try {
+            throw;
+        } catch (const dlib::fatal_error& e) {
+            what = e.what();
+            fatal = true;
+        } catch (const std::exception& e) {
+            what = e.what();
+        } catch (...) {
+        }
+        if (what == nullptr || what[0] == '\0') {
+            what = "C++ exception without a message";
+        }
+        std::strncpy(error, what, len - 1);
+        error[len - 1] = '\0';
+        if (fatal) {
+            // The checks compiled into libdlib (e.g. its CPU tensor code) keep their own "first
+            // fatal error" flag, a process-wide symbol: set it back so the next one is not an
+            // abort either.
+            static bool* first = (bool*) dlsym(RTLD_DEFAULT,
+                "_ZZN4dlib11fatal_error31check_for_previous_fatal_errorsEvE20is_first_fatal_error");
+            if (first != nullptr) {
+                *first = true;
+            }
+        }
+    }
 
     // misc
 

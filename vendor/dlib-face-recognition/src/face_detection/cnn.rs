@@ -3,6 +3,7 @@ use std::path::Path;
 use super::base::FaceDetectorTrait;
 use super::location::FaceLocations;
 use crate::base::path_as_cstring;
+use crate::error::CppError;
 use crate::matrix::ImageMatrix;
 
 /// A face detector that uses a Convulsive Neural Network (CNN).
@@ -50,7 +51,7 @@ impl FaceDetectorCnn {
                 try {
                     dlib::deserialize(filename) >> *network;
                     return true;
-                } catch (const dlib::error& exception) {
+                } catch (...) {
                     return false;
                 }
             })
@@ -71,11 +72,14 @@ impl FaceDetectorCnn {
 }
 
 impl FaceDetectorTrait for FaceDetectorCnn {
-    fn face_locations(&self, image: &ImageMatrix) -> FaceLocations {
+    fn try_face_locations(&self, image: &ImageMatrix) -> Result<FaceLocations, String> {
         let detector = &self.inner;
+        let mut error = CppError::new();
+        let error_ptr = error.as_mut_ptr();
 
-        unsafe {
-            cpp!([detector as "face_detection_cnn*", image as "dlib::matrix<dlib::rgb_pixel>*"] -> FaceLocations as "std::vector<dlib::rectangle>" {
+        let locations = unsafe {
+            cpp!([detector as "face_detection_cnn*", image as "dlib::matrix<dlib::rgb_pixel>*", error_ptr as "char*"] -> FaceLocations as "std::vector<dlib::rectangle>" {
+                try {
                 std::vector<dlib::mmod_rect> detections = (*detector)(*image);
                 // Convert from mmod rectangles
                 // see: https://github.com/davisking/dlib/blob/master/dlib/image_processing/full_object_detection.h#L132
@@ -89,7 +93,12 @@ impl FaceDetectorTrait for FaceDetectorCnn {
                 }
 
                 return rects;
+                } catch (...) {
+                    dlib_rs_catch(error_ptr);
+                    return std::vector<dlib::rectangle>();
+                }
             })
-        }
+        };
+        error.check(locations)
     }
 }

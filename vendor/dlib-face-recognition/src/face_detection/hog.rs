@@ -1,5 +1,6 @@
 use super::base::FaceDetectorTrait;
 use super::location::FaceLocations;
+use crate::error::CppError;
 use crate::matrix::ImageMatrix;
 use std::cell::UnsafeCell;
 use std::marker::PhantomData;
@@ -29,11 +30,19 @@ impl FaceDetector {
     ///
     /// This is handles by dlib internally, so you do not need to worry about file paths.
     pub fn new() -> Self {
+        let mut error = CppError::new();
+        let error_ptr = error.as_mut_ptr();
         let inner = unsafe {
-            cpp!([] -> FaceDetectorInner as "dlib::frontal_face_detector" {
-                return dlib::get_frontal_face_detector();
+            cpp!([error_ptr as "char*"] -> FaceDetectorInner as "dlib::frontal_face_detector" {
+                try {
+                    return dlib::get_frontal_face_detector();
+                } catch (...) {
+                    dlib_rs_catch(error_ptr);
+                    return dlib::frontal_face_detector();
+                }
             })
         };
+        let inner = error.check(inner).unwrap_or_else(|e| panic!("dlib: {e}"));
 
         Self {
             inner,
@@ -49,14 +58,22 @@ impl Default for FaceDetector {
 }
 
 impl FaceDetectorTrait for FaceDetector {
-    fn face_locations(&self, image: &ImageMatrix) -> FaceLocations {
+    fn try_face_locations(&self, image: &ImageMatrix) -> Result<FaceLocations, String> {
         let detector = &self.inner;
+        let mut error = CppError::new();
+        let error_ptr = error.as_mut_ptr();
 
-        unsafe {
-            cpp!([detector as "dlib::frontal_face_detector*", image as "dlib::matrix<dlib::rgb_pixel>*"] -> FaceLocations as "std::vector<dlib::rectangle>"  {
-                return (*detector)(*image);
+        let locations = unsafe {
+            cpp!([detector as "dlib::frontal_face_detector*", image as "dlib::matrix<dlib::rgb_pixel>*", error_ptr as "char*"] -> FaceLocations as "std::vector<dlib::rectangle>"  {
+                try {
+                    return (*detector)(*image);
+                } catch (...) {
+                    dlib_rs_catch(error_ptr);
+                    return std::vector<dlib::rectangle>();
+                }
             })
-        }
+        };
+        error.check(locations)
     }
 }
 

@@ -4,6 +4,7 @@ use super::base::FaceEncoderTrait;
 use super::encodings::FaceEncodings;
 use crate::base::path_as_cstring;
 use crate::landmark_prediction::FaceLandmarks;
+use crate::error::CppError;
 use crate::matrix::ImageMatrix;
 
 /// A face encoding network.
@@ -50,7 +51,7 @@ impl FaceEncoderNetwork {
                 try {
                     dlib::deserialize(filename) >> *network;
                     return true;
-                } catch (const dlib::error& exception) {
+                } catch (...) {
                     return false;
                 }
             })
@@ -71,24 +72,28 @@ impl FaceEncoderNetwork {
 }
 
 impl FaceEncoderTrait for FaceEncoderNetwork {
-    fn get_face_encodings(
+    fn try_get_face_encodings(
         &self,
         image: &ImageMatrix,
         landmarks: &[FaceLandmarks],
         num_jitters: u32,
-    ) -> FaceEncodings {
+    ) -> Result<FaceEncodings, String> {
         let num_faces = landmarks.len();
         let landmarks = landmarks.as_ptr();
         let net = &self.inner;
+        let mut error = CppError::new();
+        let error_ptr = error.as_mut_ptr();
 
-        unsafe {
+        let encodings = unsafe {
             cpp!([
                     net as "face_encoding_nn*",
                     image as "dlib::matrix<dlib::rgb_pixel>*",
                     landmarks as "dlib::full_object_detection*",
                     num_faces as "size_t",
-                    num_jitters as "uint32_t"
+                    num_jitters as "uint32_t",
+                    error_ptr as "char*"
                 ] -> FaceEncodings as "std::vector<dlib::matrix<double,0,1>>" {
+                try {
                 std::vector<dlib::matrix<double,0,1>> encodings;
                 encodings.reserve(num_faces);
 
@@ -121,7 +126,12 @@ impl FaceEncoderTrait for FaceEncoderNetwork {
                 }
 
                 return encodings;
+                } catch (...) {
+                    dlib_rs_catch(error_ptr);
+                    return std::vector<dlib::matrix<double,0,1>>();
+                }
             })
-        }
+        };
+        error.check(encodings)
     }
 }

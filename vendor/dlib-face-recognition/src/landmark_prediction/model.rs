@@ -4,6 +4,7 @@ use super::base::LandmarkPredictorTrait;
 use super::landmarks::FaceLandmarks;
 use crate::base::path_as_cstring;
 use crate::geometry::Rectangle;
+use crate::error::CppError;
 use crate::matrix::ImageMatrix;
 
 /// A face landmark predictor.
@@ -41,7 +42,7 @@ impl LandmarkPredictor {
                 try {
                     dlib::deserialize(filename) >> *predictor;
                     return true;
-                } catch (const dlib::error& exception) {
+                } catch (...) {
                     return false;
                 }
             })
@@ -59,13 +60,25 @@ impl LandmarkPredictor {
 }
 
 impl LandmarkPredictorTrait for LandmarkPredictor {
-    fn face_landmarks(&self, image: &ImageMatrix, rect: &Rectangle) -> FaceLandmarks {
+    fn try_face_landmarks(
+        &self,
+        image: &ImageMatrix,
+        rect: &Rectangle,
+    ) -> Result<FaceLandmarks, String> {
         let predictor = &self.inner;
+        let mut error = CppError::new();
+        let error_ptr = error.as_mut_ptr();
 
-        unsafe {
-            cpp!([predictor as "dlib::shape_predictor*", image as "dlib::matrix<dlib::rgb_pixel>*", rect as "dlib::rectangle*"] -> FaceLandmarks as "dlib::full_object_detection" {
-                return (*predictor)(*image, *rect);
+        let landmarks = unsafe {
+            cpp!([predictor as "dlib::shape_predictor*", image as "dlib::matrix<dlib::rgb_pixel>*", rect as "dlib::rectangle*", error_ptr as "char*"] -> FaceLandmarks as "dlib::full_object_detection" {
+                try {
+                    return (*predictor)(*image, *rect);
+                } catch (...) {
+                    dlib_rs_catch(error_ptr);
+                    return dlib::full_object_detection();
+                }
             })
-        }
+        };
+        error.check(landmarks)
     }
 }
