@@ -56,6 +56,22 @@ fn dlib_exceptions_come_back_as_errors_again_and_again() {
 }
 
 #[test]
+fn the_crates_original_methods_now_unwind_instead_of_aborting() {
+    let encoder =
+        FaceEncoderNetwork::open(model("dlib_face_recognition_resnet_model_v1.dat")).expect("encoder");
+    let image = ImageMatrix::from_image(&RgbImage::new(200, 200));
+    let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        encoder.get_face_encodings(&image, &[FaceLandmarks::default()], 1)
+    }));
+    let panic = unwound.err().expect("a panic, which can be caught");
+    let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(
+        message.starts_with("dlib:") && message.contains("68 point"),
+        "{message}"
+    );
+}
+
+#[test]
 fn a_failed_check_inside_libdlib_is_an_error_too() {
     // The CNN's convolutions are compiled into libdlib, whose own "first fatal error" flag the
     // patch sets back after each catch. A fresh detector: after a larger frame, dlib reads out of
