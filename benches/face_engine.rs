@@ -57,7 +57,7 @@ fn face_steps(c: &mut Criterion) {
             let frame = pipeline
                 .decode(ImageInput::Bytes(bytes.clone()))
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
-            let faces = pipeline.detect(&frame);
+            let faces = pipeline.detect(&frame).expect("detects");
             assert_eq!(faces.len(), 1, "{name}: {faces:?}");
             let face = faces[0].clipped(frame.width(), frame.height()).expect("inside");
             (*name, frame, face)
@@ -92,7 +92,7 @@ fn face_steps(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("encode");
     for (name, frame, face) in &decoded {
-        let landmarks = pipeline.landmarks(frame, face);
+        let landmarks = pipeline.landmarks(frame, face).expect("landmarks");
         group.bench_function(*name, |b| {
             b.iter(|| pipeline.encode(black_box(frame), &landmarks))
         });

@@ -69,6 +69,18 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..=300))]
     pub template_key_reload_secs: u64,
 
+    /// After SIGTERM or Ctrl-C, seconds during which the server still accepts requests while
+    /// `/healthz` answers 503 "draining", so a load balancer stops sending new ones first.
+    #[arg(long, env = "FACEGATE_SHUTDOWN_GRACE_SECS", default_value_t = 2,
+          value_parser = clap::value_parser!(u64).range(0..=300))]
+    pub shutdown_grace_secs: u64,
+
+    /// After SIGTERM or Ctrl-C, seconds until the process exits however many requests are still
+    /// running (counted from the signal, grace included).
+    #[arg(long, env = "FACEGATE_SHUTDOWN_DEADLINE_SECS", default_value_t = 20,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub shutdown_deadline_secs: u64,
+
     #[command(flatten)]
     pub face: crate::face::FaceSettings,
 
@@ -107,6 +119,14 @@ impl Config {
 
     pub fn template_key_reload(&self) -> Duration {
         Duration::from_secs(self.template_key_reload_secs)
+    }
+
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace_secs)
+    }
+
+    pub fn shutdown_deadline(&self) -> Duration {
+        Duration::from_secs(self.shutdown_deadline_secs)
     }
 
     /// Reads flags, environment and the settings file. Errors are messages for the operator.

@@ -1,9 +1,15 @@
-//! `GET /healthz`: is the database reachable, are the models loaded, which version runs.
+//! `GET /healthz`: is the database reachable, are the models loaded, which version runs; 503
+//! "draining" once the server is shutting down.
 
-use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
+use axum::{
+    Extension, Json,
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
 use serde::Serialize;
 
-use crate::state::AppState;
+use crate::{server::Drain, state::AppState};
 
 #[derive(Serialize)]
 struct Health {
@@ -20,7 +26,21 @@ struct Component {
     detail: Option<String>,
 }
 
-pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+#[derive(Serialize)]
+struct Draining {
+    status: &'static str,
+    version: &'static str,
+}
+
+pub async fn healthz(State(state): State<AppState>, drain: Option<Extension<Drain>>) -> Response {
+    // Shutting down: a load balancer should stop sending here, whatever else is fine.
+    if drain.is_some_and(|Extension(drain)| drain.is_draining()) {
+        let body = Draining {
+            status: "draining",
+            version: env!("CARGO_PKG_VERSION"),
+        };
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+    }
     let database = match state.db.ping().await {
         Ok(()) => Component {
             ok: true,
@@ -50,5 +70,5 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
         database,
         models,
     };
-    (status, Json(body))
+    (status, Json(body)).into_response()
 }

@@ -1,11 +1,19 @@
 //! Start-up, routing and shutdown of the HTTP server.
 
-use std::{future::Future, net::SocketAddr, process::ExitCode};
+use std::{
+    future::{Future, IntoFuture},
+    net::SocketAddr,
+    process::ExitCode,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+    },
+};
 
 use axum::{
-    Router,
+    Extension, Router,
     extract::{DefaultBodyLimit, Request},
-    http::header,
+    http::{HeaderValue, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::get,
@@ -128,21 +136,114 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     serve(listener, state, shutdown_signal()).await
 }
 
-/// Serves `state` on `listener` until `shutdown` completes; used by `run` and the tests.
+/// Serves `state` on `listener` until `shutdown` completes, then drains: `/healthz` answers 503
+/// at once (a load balancer stops sending), requests are still accepted for the configured
+/// grace, then no new connection is, and the requests running finish — until the deadline,
+/// counted from the signal, after which this returns anyway. Used by `run` and the tests.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartupError> {
+    let grace = state.config.shutdown_grace();
+    let deadline = state.config.shutdown_deadline();
+    let drain = Drain::default();
+    let app = router(state)
+        .layer(middleware::from_fn({
+            let drain = drain.clone();
+            move |request: Request, next: Next| track_request(drain.clone(), request, next)
+        }))
+        .layer(Extension(drain.clone()));
+    let (signalled, deadline_starts) = tokio::sync::oneshot::channel::<()>();
+    let stop_accepting = {
+        let drain = drain.clone();
+        async move {
+            shutdown.await;
+            drain.draining.store(true, Ordering::SeqCst);
+            let _ = signalled.send(());
+            tracing::info!(
+                in_flight = drain.in_flight(),
+                grace_secs = grace.as_secs_f64(),
+                deadline_secs = deadline.as_secs_f64(),
+                "draining: /healthz answers 503; still accepting during the grace"
+            );
+            tokio::time::sleep(grace).await;
+            tracing::info!(
+                in_flight = drain.in_flight(),
+                "no longer accepting; waiting for the requests running"
+            );
+        }
+    };
     // The peer address is what ClientInfo starts from (account history, throttling, trusted
     // proxies).
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
-    .map_err(StartupError::Serve)
+    let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(stop_accepting)
+        .into_future();
+    let deadline_passed = async move {
+        match deadline_starts.await {
+            Ok(()) => tokio::time::sleep(deadline).await,
+            // The server ended without a signal (an error): nothing to wait for.
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        result = served => {
+            result.map_err(StartupError::Serve)?;
+            tracing::info!("every request finished; stopped");
+            Ok(())
+        }
+        () = deadline_passed => {
+            let cut = drain.in_flight();
+            tracing::warn!(
+                cut,
+                deadline_secs = deadline.as_secs_f64(),
+                "shutdown deadline passed: stopping with {cut} request(s) still running"
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Shared by the shutdown sequence, `/healthz` and every request: whether the server is
+/// draining, and how many requests are running (live-check WebSockets count only until their
+/// upgrade).
+#[derive(Clone, Default)]
+pub struct Drain {
+    draining: Arc<AtomicBool>,
+    in_flight: Arc<AtomicUsize>,
+}
+
+impl Drain {
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
+    }
+
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::SeqCst)
+    }
+}
+
+/// Decrements the count however the request ends (answered, or dropped when its client left).
+struct InFlight(Drain);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+async fn track_request(drain: Drain, request: Request, next: Next) -> Response {
+    drain.in_flight.fetch_add(1, Ordering::SeqCst);
+    let running = InFlight(drain);
+    let mut response = next.run(request).await;
+    // Not on a WebSocket upgrade, which needs its own `Connection: upgrade`.
+    if running.0.is_draining() && response.status() != StatusCode::SWITCHING_PROTOCOLS {
+        // Keep-alive clients reconnect, and so reach a server that is not stopping.
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
 }
 
 pub fn router(state: AppState) -> Router {

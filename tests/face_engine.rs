@@ -200,7 +200,9 @@ fn same_pixels_and_box_give_pythons_encoding() {
     let frame = pipeline
         .decode(ImageInput::Bytes(photo_bytes("32bit.png")))
         .expect("PNG");
-    let landmarks = pipeline.landmarks(&frame, &reference_box(entry));
+    let landmarks = pipeline
+        .landmarks(&frame, &reference_box(entry))
+        .expect("landmarks");
     let encoding = pipeline.encode(&frame, &landmarks).expect("encoding");
     let distance = encoding.distance(&reference_encoding(entry).expect("single face"));
     assert!(distance < 1e-3, "{distance}");
@@ -607,13 +609,15 @@ fn survey_frames_detection_and_quality() {
                 continue;
             }
             let started = Instant::now();
-            let faces = pipeline.detect_with(
-                &frame,
-                DetectOptions {
-                    max_side: side,
-                    retry: false,
-                },
-            );
+            let faces = pipeline
+                .detect_with(
+                    &frame,
+                    DetectOptions {
+                        max_side: side,
+                        retry: false,
+                    },
+                )
+                .expect("detects");
             cells.push(format!(
                 "{},{:.1}",
                 faces.len(),
@@ -678,7 +682,7 @@ fn survey_blur() {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let sharp = pipeline
-            .analyze_frame(&Frame::new(image.clone()))
+            .analyze_frame(&Frame::new(image.clone()).expect("frame"))
             .ok()
             .map(|a| a.encoding);
         for sigma in [0.0f32, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0] {
@@ -687,7 +691,7 @@ fn survey_blur() {
             } else {
                 imageops::blur(&image, sigma)
             };
-            match pipeline.analyze_frame(&Frame::new(blurred)) {
+            match pipeline.analyze_frame(&Frame::new(blurred).expect("frame")) {
                 Ok(a) => {
                     let distance = sharp
                         .as_ref()
@@ -720,7 +724,7 @@ fn survey_fidelity() {
         let frame = pipeline.decode(ImageInput::Bytes(bytes)).expect("decodes");
         let distance = |face: FaceRect| {
             let clipped = face.clipped(frame.width(), frame.height()).expect("inside");
-            let landmarks = pipeline.landmarks(&frame, &clipped);
+            let landmarks = pipeline.landmarks(&frame, &clipped).expect("landmarks");
             pipeline
                 .encode(&frame, &landmarks)
                 .expect("encodes")
@@ -728,13 +732,15 @@ fn survey_fidelity() {
         };
         let mut cells = Vec::new();
         for max_side in [240u32, 320, 400, 480, 640, 800, 1024, 4096] {
-            let faces = pipeline.detect_with(
-                &frame,
-                DetectOptions {
-                    max_side,
-                    retry: false,
-                },
-            );
+            let faces = pipeline
+                .detect_with(
+                    &frame,
+                    DetectOptions {
+                        max_side,
+                        retry: false,
+                    },
+                )
+                .expect("detects");
             cells.push(match faces.first() {
                 Some(face) => format!("{max_side}:{:.3}", distance(*face)),
                 None => format!("{max_side}:-"),
@@ -746,14 +752,17 @@ fn survey_fidelity() {
             width,
             height,
             imageops::FilterType::Triangle,
-        ));
-        let faces = pipeline.detect_with(
-            &upscaled,
-            DetectOptions {
-                max_side: width.max(height),
-                retry: false,
-            },
-        );
+        ))
+        .expect("frame");
+        let faces = pipeline
+            .detect_with(
+                &upscaled,
+                DetectOptions {
+                    max_side: width.max(height),
+                    retry: false,
+                },
+            )
+            .expect("detects");
         if let Some(face) = faces.first() {
             let half = |v: i64| (v as f64 / 2.0).round() as i64;
             let face = FaceRect {
@@ -789,10 +798,10 @@ fn survey_step_timing() {
                 .decode(ImageInput::Bytes(bytes.clone()))
                 .expect("decodes");
             time(0);
-            let faces = pipeline.detect(&frame);
+            let faces = pipeline.detect(&frame).expect("detects");
             time(1);
             let face = faces[0].clipped(frame.width(), frame.height()).expect("inside");
-            let landmarks = pipeline.landmarks(&frame, &face);
+            let landmarks = pipeline.landmarks(&frame, &face).expect("landmarks");
             time(2);
             pipeline.encode(&frame, &landmarks).expect("encodes");
             time(3);

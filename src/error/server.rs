@@ -47,6 +47,9 @@ pub enum AppError {
     Busy(String),
     #[error("the database is unavailable")]
     DatabaseUnavailable(#[source] mongodb::error::Error),
+    /// dlib failed on one picture (the face engine logged the cause): 500, try again.
+    #[error("{0}")]
+    FaceEngine(String),
     /// Anything else: logged with its cause, reported as a plain 500.
     #[error("internal error: {0}")]
     Internal(String),
@@ -64,7 +67,7 @@ impl AppError {
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::RetryLater { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Busy(_) | Self::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Internal(_) | Self::FaceEngine(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -83,6 +86,7 @@ impl AppError {
             Self::Busy(_) => "busy",
             Self::DatabaseUnavailable(_) => "database_unavailable",
             Self::Internal(_) => "internal",
+            Self::FaceEngine(_) => "face_engine_failed",
         }
     }
 
@@ -102,6 +106,7 @@ impl AppError {
         match self {
             Self::DatabaseUnavailable(cause) => tracing::error!(error = %cause, "database unavailable"),
             Self::Internal(cause) => tracing::error!(error = %cause, "internal error"),
+            Self::FaceEngine(_) => tracing::debug!("request failed: the face engine failed"),
             Self::Busy(_) => tracing::warn!("face workers saturated"),
             other => tracing::debug!(code = other.code(), "request refused"),
         }
@@ -195,6 +200,7 @@ impl From<crate::face::FaceError> for AppError {
             },
             FaceErrorKind::Busy => Self::Busy(message),
             FaceErrorKind::Internal => match error {
+                FaceError::Engine(_) => Self::FaceEngine(message),
                 FaceError::Internal(cause) => Self::Internal(format!("face engine: {cause}")),
                 other => Self::Internal(format!("face engine: {other:?}")),
             },

@@ -7,8 +7,8 @@
 use dlib_face_recognition::{ImageMatrix, Rectangle};
 use image::imageops;
 
-use super::Frame;
 use super::models::Detector;
+use super::{FaceError, Frame};
 
 /// A face as the detector drew it, in pixels of the original picture. Right and bottom are
 /// exclusive. May reach past the picture's edges when the face is cut off.
@@ -101,17 +101,29 @@ pub struct DetectOptions {
 }
 
 /// The faces in `frame`, largest first.
-pub(crate) fn detect_faces(detector: &Detector, frame: &Frame, options: DetectOptions) -> Vec<FaceRect> {
+pub(crate) fn detect_faces(
+    detector: &Detector,
+    frame: &Frame,
+    options: DetectOptions,
+) -> Result<Vec<FaceRect>, FaceError> {
     let scale = (f64::from(options.max_side) / f64::from(frame.long_side())).min(1.0);
-    let mut faces = detect_at_scale(detector, frame, scale);
+    let mut faces = detect_at_scale(detector, frame, scale)?;
     if faces.is_empty() && options.retry {
-        faces = detect_at_scale(detector, frame, (scale * 2.0).min(2.0));
+        faces = detect_at_scale(detector, frame, (scale * 2.0).min(2.0))?;
     }
     faces.sort_by_key(|face| std::cmp::Reverse(face.area()));
-    faces
+    Ok(faces)
 }
 
-fn detect_at_scale(detector: &Detector, frame: &Frame, scale: f64) -> Vec<FaceRect> {
+/// Below this many pixels a side no face can be found (HOG's window is 80 px, the CNN's smallest
+/// face ~40 px), and dlib's CNN throws on such slivers or, after a larger frame, reads out of
+/// bounds and crashes: such copies are not searched.
+const MIN_SEARCH_SIDE: u32 = 32;
+
+fn detect_at_scale(detector: &Detector, frame: &Frame, scale: f64) -> Result<Vec<FaceRect>, FaceError> {
+    if scaled(frame.width().min(frame.height()), scale) < MIN_SEARCH_SIDE {
+        return Ok(Vec::new());
+    }
     if scale == 1.0 {
         return collect(detector, frame.matrix(), 1.0, 1.0);
     }
@@ -119,21 +131,29 @@ fn detect_at_scale(detector: &Detector, frame: &Frame, scale: f64) -> Vec<FaceRe
     let height = scaled(frame.height(), scale);
     let copy = if scale < 1.0 {
         // Area averaging: no aliasing however large the frame, and fast integer arithmetic.
-        ImageMatrix::from_image(&imageops::thumbnail(frame.image(), width, height))
+        ImageMatrix::try_from_image(&imageops::thumbnail(frame.image(), width, height))
     } else {
-        frame.matrix().resize(width as usize, height as usize)
-    };
+        frame.matrix().try_resize(width as usize, height as usize)
+    }
+    .map_err(|e| FaceError::dlib("scaling the picture", e))?;
     let scale_x = f64::from(width) / f64::from(frame.width());
     let scale_y = f64::from(height) / f64::from(frame.height());
     collect(detector, &copy, scale_x, scale_y)
 }
 
-fn collect(detector: &Detector, image: &ImageMatrix, scale_x: f64, scale_y: f64) -> Vec<FaceRect> {
-    detector
+fn collect(
+    detector: &Detector,
+    image: &ImageMatrix,
+    scale_x: f64,
+    scale_y: f64,
+) -> Result<Vec<FaceRect>, FaceError> {
+    let faces = detector
         .face_locations(image)
+        .map_err(|e| FaceError::dlib("face detection", e))?;
+    Ok(faces
         .iter()
         .map(|rect| FaceRect::from_scaled_dlib(rect, scale_x, scale_y))
-        .collect()
+        .collect())
 }
 
 fn scaled(side: u32, scale: f64) -> u32 {

@@ -11,7 +11,10 @@ use super::{ENCODING_LEN, Encoding, FaceError, FaceRect, Frame};
 /// The 68-point predictor's output count; dlib's chip alignment accepts only 68 or 5 points.
 pub const LANDMARK_COUNT: usize = 68;
 
-/// The landmarks of one face, in pixels of the original picture.
+/// The landmarks of one face, in pixels of the original picture. The default has no points:
+/// what dlib's encoder refuses by throwing (the tests feed it to check that this is an error for
+/// that one picture, not a crash).
+#[derive(Default)]
 pub struct Landmarks(FaceLandmarks);
 
 impl Landmarks {
@@ -28,8 +31,15 @@ impl Landmarks {
     }
 }
 
-pub(crate) fn predict_landmarks(predictor: &LandmarkPredictor, frame: &Frame, face: &FaceRect) -> Landmarks {
-    Landmarks(predictor.face_landmarks(frame.matrix(), &face.to_dlib()))
+pub(crate) fn predict_landmarks(
+    predictor: &LandmarkPredictor,
+    frame: &Frame,
+    face: &FaceRect,
+) -> Result<Landmarks, FaceError> {
+    predictor
+        .try_face_landmarks(frame.matrix(), &face.to_dlib())
+        .map(Landmarks)
+        .map_err(|e| FaceError::dlib("landmark prediction", e))
 }
 
 pub(crate) fn encode_face(
@@ -37,15 +47,10 @@ pub(crate) fn encode_face(
     frame: &Frame,
     landmarks: &Landmarks,
 ) -> Result<Encoding, FaceError> {
-    // Anything but 68 (or 5) points makes dlib throw a C++ exception, which would abort the
-    // process rather than unwind: refuse it here.
-    if landmarks.len() != LANDMARK_COUNT {
-        return Err(FaceError::Internal(format!(
-            "expected {LANDMARK_COUNT} landmarks, got {}",
-            landmarks.len()
-        )));
-    }
-    let encodings = encoder.get_face_encodings(frame.matrix(), std::slice::from_ref(&landmarks.0), 1);
+    // Anything but 68 (or 5) points makes dlib throw: an Engine error for this picture.
+    let encodings = encoder
+        .try_get_face_encodings(frame.matrix(), std::slice::from_ref(&landmarks.0), 1)
+        .map_err(|e| FaceError::dlib("encoding", e))?;
     let values = encodings
         .first()
         .map(|encoding| encoding.as_ref())

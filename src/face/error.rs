@@ -81,6 +81,10 @@ pub enum FaceError {
     /// The cause is for the log; the person only sees that something failed.
     #[error("Something went wrong while reading the face. Try again.")]
     Internal(String),
+    /// dlib failed on this picture (a C++ exception, or a panic in its worker); the worker
+    /// carries on with the next one. The cause is for the log.
+    #[error("The face engine failed on this picture; try again.")]
+    Engine(String),
 }
 
 impl FaceError {
@@ -103,6 +107,7 @@ impl FaceError {
             Self::FaceTurned { .. } => "face_turned",
             Self::Busy => "busy",
             Self::Internal(_) => "internal",
+            Self::Engine(_) => "face_engine_failed",
         }
     }
 
@@ -121,8 +126,15 @@ impl FaceError {
             | Self::TooBlurry { .. }
             | Self::FaceTurned { .. } => FaceErrorKind::Refused,
             Self::Busy => FaceErrorKind::Busy,
-            Self::Internal(_) => FaceErrorKind::Internal,
+            Self::Internal(_) | Self::Engine(_) => FaceErrorKind::Internal,
         }
+    }
+}
+
+impl FaceError {
+    /// dlib threw a C++ exception at `step` (vendor/dlib-face-recognition catches it).
+    pub(crate) fn dlib(step: &str, cause: String) -> Self {
+        Self::Engine(format!("dlib threw during {step}: {cause}"))
     }
 }
 
@@ -172,6 +184,12 @@ mod tests {
         );
         let internal = FaceError::Internal("dlib exploded".into());
         assert!(!internal.to_string().contains("dlib"), "causes stay in the log");
+        let engine = FaceError::Engine("std::bad_alloc".into());
+        assert_eq!(
+            engine.to_string(),
+            "The face engine failed on this picture; try again."
+        );
+        assert_eq!(engine.kind().http_status(), 500);
     }
 
     #[test]

@@ -4,15 +4,19 @@
 use dlib_face_recognition::ImageMatrix;
 use image::RgbImage;
 
+use super::FaceError;
+
 pub struct Frame {
     image: RgbImage,
     matrix: ImageMatrix,
 }
 
 impl Frame {
-    pub fn new(image: RgbImage) -> Self {
-        let matrix = ImageMatrix::from_image(&image);
-        Self { image, matrix }
+    /// Fails only when dlib cannot allocate its copy.
+    pub fn new(image: RgbImage) -> Result<Self, FaceError> {
+        let matrix =
+            ImageMatrix::try_from_image(&image).map_err(|e| FaceError::dlib("copying the picture", e))?;
+        Ok(Self { image, matrix })
     }
 
     pub fn image(&self) -> &RgbImage {

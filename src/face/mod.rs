@@ -105,16 +105,30 @@ impl FaceEngine {
             .await
     }
 
+    /// Runs `job` with a face worker's pipeline, queued like [`FaceEngine::analyze`]: for tools
+    /// and tests that need the steps one by one.
+    pub async fn with_pipeline<R: Send + 'static>(
+        &self,
+        job: impl FnOnce(&FacePipeline) -> Result<R, FaceError> + Send + 'static,
+    ) -> Result<R, FaceError> {
+        self.run(move |pipeline| job(pipeline)).await
+    }
+
     async fn run<R: Send + 'static>(
         &self,
         job: impl FnOnce(&mut FacePipeline) -> Result<R, FaceError> + Send + 'static,
     ) -> Result<R, FaceError> {
         match self.inner.pool.run(job).await {
+            Ok(Err(FaceError::Engine(cause))) => {
+                // Logged here, inside the request's span, for every caller (HTTP, live socket).
+                tracing::error!(%cause, "the face engine failed on a picture; its worker carries on");
+                Err(FaceError::Engine(cause))
+            }
             Ok(result) => result,
             Err(PoolError::Busy) => Err(FaceError::Busy),
             Err(PoolError::Panicked(message)) => {
                 tracing::error!(panic = %message, "face worker panicked; it reloaded its models");
-                Err(FaceError::Internal(format!("face worker panicked: {message}")))
+                Err(FaceError::Engine(format!("face worker panicked: {message}")))
             }
             Err(PoolError::Stopped) => Err(FaceError::Internal("the face workers have stopped".into())),
         }

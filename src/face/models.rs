@@ -37,10 +37,11 @@ pub enum Detector {
 }
 
 impl Detector {
-    pub fn face_locations(&self, image: &ImageMatrix) -> FaceLocations {
+    /// The faces in `image`; `Err` is the message of a C++ exception dlib threw.
+    pub fn face_locations(&self, image: &ImageMatrix) -> Result<FaceLocations, String> {
         match self {
-            Self::Hog(detector) => detector.face_locations(image),
-            Self::Cnn(detector) => detector.face_locations(image),
+            Self::Hog(detector) => detector.try_face_locations(image),
+            Self::Cnn(detector) => detector.try_face_locations(image),
         }
     }
 }

@@ -37,7 +37,8 @@ impl FaceObservation {
 }
 
 impl FacePipeline {
-    /// Decodes and observes one live frame. Only a frame that cannot be read is an error.
+    /// Decodes and observes one live frame. Only a frame that cannot be read, or one dlib fails
+    /// on, is an error.
     pub fn observe(&self, input: ImageInput, want_encoding: bool) -> Result<FaceObservation, FaceError> {
         let frame = self.decode(input)?;
         self.observe_frame(&frame, want_encoding)
@@ -45,7 +46,7 @@ impl FacePipeline {
 
     pub fn observe_frame(&self, frame: &Frame, want_encoding: bool) -> Result<FaceObservation, FaceError> {
         let settings = self.settings();
-        let faces = self.detect(frame);
+        let faces = self.detect(frame)?;
         let detected = match faces.as_slice() {
             [face] => *face,
             [] => {
@@ -75,7 +76,7 @@ impl FacePipeline {
         let lighting = quality::check_lighting(patch.brightness(), settings);
         let sharpness = quality::check_sharpness(patch.sharpness(), settings);
 
-        let landmarks = self.landmarks(frame, &clipped);
+        let landmarks = self.landmarks(frame, &clipped)?;
         let points = landmarks.points();
         let pose = estimate_pose(&points);
         let turned = pose.and_then(|pose| quality::check_pose(pose, settings).err());

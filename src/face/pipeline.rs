@@ -59,7 +59,7 @@ impl FacePipeline {
         quality::check_sharpness(sharpness, settings)?;
 
         // The clipped box, as face_recognition passes it: keeps our encodings comparable.
-        let landmarks = self.landmarks(frame, &face);
+        let landmarks = self.landmarks(frame, &face)?;
         let pose = estimate_pose(&landmarks.points())
             .ok_or_else(|| FaceError::Internal("no head pose from the landmarks".into()))?;
         quality::check_pose(pose, settings)?;
@@ -84,11 +84,12 @@ impl FacePipeline {
             max_bytes: self.settings.max_image_bytes,
             max_side: self.settings.max_image_side,
         };
-        decode_image(input, limits).map(Frame::new)
+        decode_image(input, limits).and_then(Frame::new)
     }
 
     /// Step 2: every face the detector finds, largest first, in original-picture pixels.
-    pub fn detect(&self, frame: &Frame) -> Vec<FaceRect> {
+    /// Like every step that calls dlib, fails with [`FaceError::Engine`] when dlib throws.
+    pub fn detect(&self, frame: &Frame) -> Result<Vec<FaceRect>, FaceError> {
         let options = DetectOptions {
             max_side: self.settings.detect_max_side,
             retry: self.settings.detect_retry,
@@ -97,12 +98,12 @@ impl FacePipeline {
     }
 
     /// Step 2 with other detection options than the settings' (measurements, tools).
-    pub fn detect_with(&self, frame: &Frame, options: DetectOptions) -> Vec<FaceRect> {
+    pub fn detect_with(&self, frame: &Frame, options: DetectOptions) -> Result<Vec<FaceRect>, FaceError> {
         detect_faces(&self.models.detector, frame, options)
     }
 
     /// Step 3: the 68 landmarks of the face in `face`.
-    pub fn landmarks(&self, frame: &Frame, face: &FaceRect) -> Landmarks {
+    pub fn landmarks(&self, frame: &Frame, face: &FaceRect) -> Result<Landmarks, FaceError> {
         predict_landmarks(&self.models.landmarks, frame, face)
     }
 
@@ -114,7 +115,7 @@ impl FacePipeline {
     /// Exactly one face, or the reason there is not; "no face" in a very dark or bright frame
     /// is reported as a lighting problem, which says what to fix.
     fn single_face(&self, frame: &Frame) -> Result<FaceRect, FaceError> {
-        let faces = self.detect(frame);
+        let faces = self.detect(frame)?;
         match faces.as_slice() {
             [face] => Ok(*face),
             [] => {
