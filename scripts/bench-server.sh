@@ -4,7 +4,8 @@
 # stopped and deleted when the calling script exits.
 start_bench_server() {
   local example="$1"; shift
-  cargo build --quiet --release --features ssr --bin facegate --example "$example"
+  # BENCH_NO_BUILD=1 reuses the release binaries already built.
+  [[ -n "${BENCH_NO_BUILD:-}" ]] || cargo build --quiet --release --features ssr --bin facegate --example "$example"
   work="$(mktemp -d -t facegate-bench.XXXXXX)"
   pids=()
   trap 'for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"' EXIT INT TERM

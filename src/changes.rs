@@ -125,23 +125,7 @@ impl ChangeFeed {
                 return;
             }
         };
-        for entry in entries {
-            if entry.seq < follower.next {
-                continue;
-            }
-            if entry.seq > follower.next {
-                let since = *follower.gap_since.get_or_insert_with(Instant::now);
-                if since.elapsed() < GAP_PATIENCE {
-                    break;
-                }
-                tracing::warn!(
-                    missing_from = follower.next,
-                    missing_to = entry.seq - 1,
-                    "skipped change numbers that never appeared in the log"
-                );
-            }
-            follower.gap_since = None;
-            follower.next = entry.seq + 1;
+        for entry in follower.in_order(entries, Instant::now()) {
             if *entry.origin != *self.origin {
                 apply(state, entry);
             }
@@ -205,6 +189,34 @@ impl ChangeFeed {
                 "no change streams on this database; following other instances by polling"
             ),
         }
+    }
+}
+
+impl Follower {
+    /// The entries to apply now, in number order, moving `next` past them: stops at a missing
+    /// number until it has been missing for [`GAP_PATIENCE`], then skips it.
+    fn in_order(&mut self, entries: Vec<ChangeDoc>, now: Instant) -> Vec<ChangeDoc> {
+        let mut ready = Vec::new();
+        for entry in entries {
+            if entry.seq < self.next {
+                continue;
+            }
+            if entry.seq > self.next {
+                let since = *self.gap_since.get_or_insert(now);
+                if now.duration_since(since) < GAP_PATIENCE {
+                    break;
+                }
+                tracing::warn!(
+                    missing_from = self.next,
+                    missing_to = entry.seq - 1,
+                    "skipped change numbers that never appeared in the log"
+                );
+            }
+            self.gap_since = None;
+            self.next = entry.seq + 1;
+            ready.push(entry);
+        }
+        ready
     }
 }
 
@@ -366,4 +378,75 @@ async fn stored_ids(db: &Db, collection: &str) -> mongodb::error::Result<Vec<mon
         .await?;
     let docs: Vec<Document> = cursor.try_collect().await?;
     Ok(docs.into_iter().filter_map(|mut d| d.remove("_id")).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(seq: i64) -> ChangeDoc {
+        ChangeDoc {
+            seq,
+            at: DateTime::now(),
+            origin: "other".into(),
+            change: Change::SessionEnded {
+                token_hash: format!("t{seq}"),
+            },
+        }
+    }
+
+    fn follower(next: i64) -> Follower {
+        Follower {
+            next,
+            gap_since: None,
+            last_read: None,
+            failing: false,
+        }
+    }
+
+    fn seqs(entries: &[ChangeDoc]) -> Vec<i64> {
+        entries.iter().map(|e| e.seq).collect()
+    }
+
+    #[test]
+    fn changes_apply_in_number_order_and_once() {
+        let mut follower = follower(3);
+        let now = Instant::now();
+        assert_eq!(
+            seqs(&follower.in_order(vec![entry(2), entry(3), entry(4)], now)),
+            [3, 4]
+        );
+        assert_eq!(
+            seqs(&follower.in_order(vec![entry(3), entry(4), entry(5)], now)),
+            [5]
+        );
+        assert_eq!(follower.next, 6);
+    }
+
+    #[test]
+    fn a_missing_number_holds_later_changes_back_then_is_skipped() {
+        // 6 was taken by an instance that has not written it (yet): 7 (say, a logout) must not
+        // be applied before it (say, the login).
+        let mut follower = follower(6);
+        let start = Instant::now();
+        assert!(follower.in_order(vec![entry(7)], start).is_empty());
+        assert!(
+            follower
+                .in_order(vec![entry(7)], start + GAP_PATIENCE / 2)
+                .is_empty()
+        );
+        // It arrives: both, in order.
+        assert_eq!(
+            seqs(&follower.in_order(vec![entry(6), entry(7)], start + GAP_PATIENCE / 2)),
+            [6, 7]
+        );
+        // 9 never comes: after the patience, 10 goes ahead.
+        let later = start + GAP_PATIENCE;
+        assert!(follower.in_order(vec![entry(8), entry(10)], later).len() == 1);
+        assert_eq!(
+            seqs(&follower.in_order(vec![entry(10)], later + GAP_PATIENCE)),
+            [10]
+        );
+        assert_eq!(follower.next, 11);
+    }
 }

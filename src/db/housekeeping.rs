@@ -28,6 +28,11 @@ pub fn spawn(db: Db, session_idle: Duration, audit_retention: Duration) {
 /// One round; failures are logged and retried at the next round.
 pub async fn purge_once(db: &Db, session_idle: Duration, audit_retention: Duration) {
     let ago = |d: Duration| DateTime::from_millis(DateTime::now().timestamp_millis() - d.as_millis() as i64);
+    match sessions::purge_ended(db).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(sessions = n, "purged ended sessions"),
+        Err(e) => tracing::warn!(error = %e, "could not purge ended sessions"),
+    }
     match sessions::purge_expired(db, ago(session_idle)).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(sessions = n, "purged expired sessions"),

@@ -10,6 +10,17 @@ use serde::{Deserialize, Serialize};
 use super::Db;
 
 pub const COLLECTION: &str = "sessions";
+/// Sessions ended by a logout or a new login in the same browser, by token hash. Ending a
+/// session is then an insert here; deleting its row (a scan of `sessions` on FerretDB) waits for
+/// the background purge. Every read of `sessions` leaves these out.
+pub const ENDED: &str = "ended_sessions";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EndedDoc {
+    #[serde(rename = "_id")]
+    pub token_hash: String,
+    pub ended_at: DateTime,
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SessionDoc {
@@ -33,6 +44,46 @@ impl Db {
     pub fn sessions(&self) -> Collection<SessionDoc> {
         self.database().collection(COLLECTION)
     }
+
+    pub fn ended_sessions(&self) -> Collection<EndedDoc> {
+        self.database().collection(ENDED)
+    }
+}
+
+/// Records that a session has ended (an insert; ending it twice is fine).
+pub async fn mark_ended(db: &Db, token_hash: &str) -> mongodb::error::Result<()> {
+    let ended = EndedDoc {
+        token_hash: token_hash.to_string(),
+        ended_at: DateTime::now(),
+    };
+    match db.ended_sessions().insert_one(&ended).await {
+        Ok(_) => Ok(()),
+        Err(e) if super::is_duplicate_key(&e) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// The token hashes of every ended session not yet purged.
+pub async fn ended(db: &Db) -> mongodb::error::Result<std::collections::HashSet<String>> {
+    use futures::TryStreamExt;
+    let ended: Vec<EndedDoc> = db.ended_sessions().find(doc! {}).await?.try_collect().await?;
+    Ok(ended.into_iter().map(|e| e.token_hash).collect())
+}
+
+/// Deletes the rows of ended sessions, then their marks (background housekeeping).
+pub async fn purge_ended(db: &Db) -> mongodb::error::Result<u64> {
+    let hashes: Vec<String> = ended(db).await?.into_iter().collect();
+    if hashes.is_empty() {
+        return Ok(0);
+    }
+    let deleted = db
+        .sessions()
+        .delete_many(doc! { "_id": { "$in": &hashes } })
+        .await?;
+    db.ended_sessions()
+        .delete_many(doc! { "_id": { "$in": &hashes } })
+        .await?;
+    Ok(deleted.deleted_count)
 }
 
 /// Expired sessions are refused at lookup whatever happens here. A TTL index also deletes them
@@ -76,7 +127,8 @@ pub async fn purge_expired(db: &Db, idle_since: DateTime) -> mongodb::error::Res
     Ok(result.deleted_count)
 }
 
-/// Every session not yet past its end or idle timeout (start-up: one read of the collection).
+/// Every session not yet past its end or idle timeout, nor ended (start-up: one read of the
+/// collection).
 pub async fn all_live(db: &Db, idle: std::time::Duration) -> mongodb::error::Result<Vec<SessionDoc>> {
     use futures::TryStreamExt;
     let now = DateTime::now();

@@ -460,6 +460,22 @@ pub async fn assert_nothing_stored(server: &TestServer) {
     );
 }
 
+/// Stored sessions that have not ended (an ended one keeps its row until the background purge).
+pub async fn live_sessions(server: &TestServer) -> u64 {
+    use futures::TryStreamExt;
+    let ended = facegate::db::sessions::ended(server.db()).await.expect("ended");
+    let stored: Vec<_> = server
+        .db()
+        .sessions()
+        .find(mongodb::bson::doc! {})
+        .await
+        .expect("find")
+        .try_collect()
+        .await
+        .expect("read");
+    stored.iter().filter(|s| !ended.contains(&s.token_hash)).count() as u64
+}
+
 pub async fn count(server: &TestServer, collection: &str) -> u64 {
     server
         .db()

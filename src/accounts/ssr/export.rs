@@ -77,6 +77,11 @@ pub async fn export_account(
         .await?
         .try_collect()
         .await?;
+    let ended = crate::db::sessions::ended(&state.db).await?;
+    let sessions: Vec<_> = sessions
+        .into_iter()
+        .filter(|s| !ended.contains(&s.token_hash))
+        .collect();
     let history: Vec<_> = state
         .db
         .audit()

@@ -12,7 +12,10 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::{
-    db::{changes::Change, sessions::SessionDoc},
+    db::{
+        changes::Change,
+        sessions::{self, SessionDoc},
+    },
     error::AppError,
     state::AppState,
 };
@@ -137,12 +140,12 @@ pub fn is_fresh(session: &SessionDoc, within: Duration) -> bool {
     DateTime::now().timestamp_millis() - session.created_at.timestamp_millis() <= within.as_millis() as i64
 }
 
-/// Ends a session here, in the database and (awaited: a logout must reach every instance) on
-/// the other instances.
+/// Ends a session here, in the database (an insert: `sessions::mark_ended`) and — awaited, a
+/// logout must reach every instance — on the other instances.
 pub async fn end(state: &AppState, token: &SessionToken) -> Result<(), AppError> {
     let hash = token.hash();
     state.sessions.remove(&hash);
-    state.db.sessions().delete_one(doc! { "_id": &hash }).await?;
+    sessions::mark_ended(&state.db, &hash).await?;
     state
         .changes
         .publish(Change::SessionEnded { token_hash: hash })
@@ -151,14 +154,14 @@ pub async fn end(state: &AppState, token: &SessionToken) -> Result<(), AppError>
 }
 
 /// Ends a session without making the request wait (a login replacing the browser's old one,
-/// an expired one found at lookup). Deleting by key scans the collection on FerretDB v1.
+/// an expired one found at lookup).
 pub(super) fn end_in_background(state: &AppState, token: &SessionToken) {
     let hash = token.hash();
     state.sessions.remove(&hash);
     let (db, changes) = (state.db.clone(), state.changes.clone());
     tokio::spawn(async move {
-        if let Err(e) = db.sessions().delete_one(doc! { "_id": &hash }).await {
-            tracing::warn!(error = %e, "could not delete an ended session");
+        if let Err(e) = sessions::mark_ended(&db, &hash).await {
+            tracing::warn!(error = %e, "could not record an ended session");
         }
         changes.publish_in_background(Change::SessionEnded { token_hash: hash });
     });
