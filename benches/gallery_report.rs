@@ -36,6 +36,19 @@ fn resident_mb() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
+/// CPU seconds this process has used (user + system), from /proc: on a shared machine the
+/// build's wall time says more about the neighbours than about the index.
+fn cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let fields: Vec<&str> = s.rsplit(')').next()?.split_whitespace().collect();
+            let ticks = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+            Some(ticks / 100.0)
+        })
+        .unwrap_or(f64::NAN)
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted
         .get(((sorted.len() as f64 - 1.0) * p).round() as usize)
@@ -93,7 +106,7 @@ fn report(
     probes: Option<&[usize]>,
 ) {
     let drawn = gallery_data::draw(rows, samples, model, QUERIES / 2, 29);
-    let before = resident_mb();
+    let (before, cpu_before) = (resident_mb(), cpu_seconds());
     let (mut index, build_ms) = timed(|| {
         let mut index = EncodingIndex::new();
         for (id, encodings) in &drawn.users {
@@ -101,18 +114,19 @@ fn report(
         }
         index
     });
-    let index_mb = resident_mb() - before;
+    let (index_mb, build_cpu) = (resident_mb() - before, cpu_seconds() - cpu_before);
     let mut exact = ExactIndex::new();
     for (id, encodings) in &drawn.users {
         exact.add(*id, encodings);
     }
     println!(
-        "\n## {} encodings, {} users ({} real), {} cells: index built in {:.1} s, heap {:.0} MB, resident +{:.0} MB",
+        "\n## {} encodings, {} users ({} real), {} cells: index built in {:.1} s ({:.1} s CPU), heap {:.0} MB, resident +{:.0} MB",
         index.encoding_count(),
         index.len(),
         drawn.real_users,
         index.cell_count(),
         build_ms / 1e3,
+        build_cpu,
         index.heap_bytes() as f64 / 1e6,
         index_mb
     );
