@@ -7,7 +7,7 @@
 //!
 //! Groups: decode, detect (at the default working size), detect_working_size (the same frame at
 //! other working sizes), landmarks, encode, pipeline (all steps, as a face worker runs them),
-//! match (exact 1:N over 1k, 100k, 1M encodings), live_frame (a live-check frame at 320×240). scripts/bench-compare.sh runs `pipeline` next to
+//! match (the exact 1:N scan over 1k, 100k, 1M encodings; the index: benches/gallery.rs), live_frame (a live-check frame at 320×240). scripts/bench-compare.sh runs `pipeline` next to
 //! the Python reference; docs/benchmarks.md has the figures.
 
 use std::hint::black_box;
@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use facegate::face::{
-    DetectOptions, ENCODING_LEN, Encoding, FacePipeline, FaceSettings, ImageInput, matching::EncodingIndex,
+    DetectOptions, ENCODING_LEN, Encoding, FacePipeline, FaceSettings, ImageInput, matching::ExactIndex,
 };
 
 const FRAMES: [&str; 2] = ["frame_640x480.jpg", "frame_1280x720.jpg"];
@@ -128,7 +128,7 @@ fn synthetic_encodings(count: usize, seed: u64) -> impl Iterator<Item = Encoding
 fn matching(c: &mut Criterion) {
     let mut group = c.benchmark_group("match");
     for users in [1_000usize, 100_000, 1_000_000] {
-        let mut index = EncodingIndex::new();
+        let mut index = ExactIndex::new();
         for (id, encoding) in synthetic_encodings(users, 7).enumerate() {
             index.add(id as u32, std::slice::from_ref(&encoding));
         }
