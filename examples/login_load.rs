@@ -183,10 +183,14 @@ fn frame_bytes((clip, start, seconds): (&str, f64, f64)) -> Vec<(f64, Vec<u8>)> 
 
 /// The frames as the page sends them, each JPEG carrying a comment unique to this login.
 fn frames_json(frames: &[(f64, Vec<u8>)], round: u64) -> Vec<Value> {
+    // Unique across runs too: the server remembers accepted frames for a while.
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
     frames
         .iter()
         .map(|(t_ms, jpeg)| {
-            let marked = with_comment(jpeg, &format!("load {round}"));
+            let marked = with_comment(jpeg, &format!("load {run} {round}"));
             json!({
                 "t_ms": t_ms,
                 "image": format!("data:image/jpeg;base64,{}", base64::engine::general_purpose::STANDARD.encode(marked)),
