@@ -18,6 +18,9 @@ use crate::{
     templates::{TemplateCipher, keyring::SETTING, stored},
 };
 
+/// Enrolled users past which the face alone should not sign anyone in (see the warning below).
+const LARGE_GALLERY: usize = 10_000;
+
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
@@ -87,6 +90,16 @@ impl AppState {
         }
         let sessions = SessionStore::from_sessions(sessions);
         tracing::info!(sessions = sessions.len(), "sessions loaded");
+        // A stranger's chance of matching someone within the threshold grows with the number
+        // enrolled (docs/accuracy.md, "Many enrolled"): past this size only the PIN keeps them out.
+        if gallery.len() > LARGE_GALLERY
+            && config.accounts.second_factor != crate::accounts::ssr::SecondFactorPolicy::Always
+        {
+            tracing::warn!(
+                users = gallery.len(),
+                "with this many enrolled users a stranger's face often falls within the match threshold of someone: set second-factor = always"
+            );
+        }
         templates.watch(config.template_key_reload());
         let live = LiveStore::new(config.live.clone(), faces.workers());
         // Passkeys belong to the public origin's host name (localhost when none is set).
