@@ -22,7 +22,8 @@ db:             ## start the local FerretDB on 127.0.0.1:27018 (data in data/)
 db-stop:        ## stop it
 	scripts/db.sh stop
 
-watch: setup db ## development: rebuild and reload on change
+watch: db      ## development: rebuild and reload on change (cargo-leptos, installed on first use)
+	scripts/setup.sh --test --watch
 	@# The face-template key (docs/security.md), made like `facegate keys new` does, as run.sh would.
 	@[ -n "$$FACEGATE_TEMPLATE_KEY_FILE" ] || [ -e data/template-keys ] || (umask 077; mkdir -p data; \
 	  printf 'k%s %s\n' "$$(date -u +%Y%m%dT%H%M%SZ)" "$$(head -c 32 /dev/urandom | base64 -w0)" > data/template-keys)

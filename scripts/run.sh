@@ -32,7 +32,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cargo leptos build --release
+scripts/build-site.sh --release
 # Face encodings are stored encrypted (docs/security.md). The local key lives beside the local
 # data (data/ is not committed); made once, when FACEGATE_TEMPLATE_KEY_FILE names no other file.
 if [[ -z "${FACEGATE_TEMPLATE_KEY_FILE:-}" && ! -e data/template-keys ]]; then

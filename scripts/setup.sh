@@ -6,11 +6,19 @@
 #
 #   scripts/setup.sh          what `make run` needs
 #   scripts/setup.sh --test   also the test-only parts (Playwright, real face media)
+#   scripts/setup.sh --watch  also cargo-leptos, for `make watch` (run and test build the site
+#                             with scripts/build-site.sh and do not need it)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-with_test=0
-[[ "${1:-}" == "--test" ]] && with_test=1
+with_test=0 with_watch=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) with_test=1 ;;
+    --watch) with_watch=1 ;;
+    *) echo "setup: unknown argument $arg" >&2; exit 2 ;;
+  esac
+done
 
 CARGO_LEPTOS_VERSION=0.3.10   # 0.3.11 needs rustc 1.96
 FERRETDB_VERSION=v1.24.2
@@ -44,11 +52,12 @@ if ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$'; then
   log "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
 fi
-if [[ "$(cargo leptos --version 2>/dev/null || true)" != *"$CARGO_LEPTOS_VERSION"* ]]; then
+if ((with_watch)) && [[ "$(cargo leptos --version 2>/dev/null || true)" != *"$CARGO_LEPTOS_VERSION"* ]]; then
   log "installing cargo-leptos $CARGO_LEPTOS_VERSION (once per machine, 10-20 min on 2 cores)"
   env "${tool_build_env[@]}" cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION"
 fi
-# cargo-leptos downloads wasm-bindgen from GitHub when it is not on PATH, which fails here.
+# scripts/build-site.sh runs wasm-bindgen (and cargo-leptos would download it from GitHub when it
+# is not on PATH, which fails here).
 if [[ "$(wasm-bindgen --version 2>/dev/null || true)" != *"$WASM_BINDGEN_VERSION"* ]]; then
   log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (once per machine)"
   # No --locked: its lockfile names a crate version the registry mirror lacks.
@@ -56,9 +65,9 @@ if [[ "$(wasm-bindgen --version 2>/dev/null || true)" != *"$WASM_BINDGEN_VERSION
     cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 
-# --- npm tools: wasm-opt for release builds (never Debian's binaryen 108), Playwright --------
-if [[ ! -x end2end/node_modules/.bin/wasm-opt ]] || { ((with_test)) && [[ ! -x end2end/node_modules/.bin/playwright ]]; }; then
-  log "installing end2end/ npm packages (binaryen, Playwright)"
+# --- npm tools: wasm-opt and terser for release builds (never Debian's binaryen 108), Playwright
+if [[ ! -x end2end/node_modules/.bin/wasm-opt ]] || [[ ! -x end2end/node_modules/.bin/terser ]] || { ((with_test)) && [[ ! -x end2end/node_modules/.bin/playwright ]]; }; then
+  log "installing end2end/ npm packages (binaryen, terser, Playwright)"
   (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 fi
 

@@ -31,8 +31,8 @@ step "error rates on the small labelled set (facegate eval, docs/accuracy.md)"
 scripts/make-eval-set.sh
 target/debug/facegate eval .cache/media/eval --out target/eval | tee "$logs/eval.log"
 
-step "build the app (cargo leptos)"
-cargo leptos build
+step "build the app (scripts/build-site.sh: the debug site and server, as cargo leptos build)"
+scripts/build-site.sh
 
 step "end-to-end (Playwright, Chromium, fake camera)"
 (cd end2end && npx playwright test) 2>&1 | tee "$logs/playwright.log"

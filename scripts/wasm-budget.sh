@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # What the browser downloads, held to a budget (issue #9; docs/benchmarks.md, "What the browser
-# downloads"). Builds the release front-end the way `cargo leptos build --release` does (the same
-# cargo command with the `wasm-release` profile, wasm-bindgen, wasm-opt, JS minifying; only the
-# server is skipped), then sums the gzip -9 size of pkg/*.wasm and pkg/*.js — what a server that
-# compresses sends — and fails when the sum is over the budget.
+# downloads"). Builds the release front-end the way `cargo leptos build --release` does
+# (scripts/build-site.sh: the same cargo command with the `wasm-release` profile, wasm-bindgen,
+# wasm-opt, JS minifying; only the server is skipped), then sums the gzip -9 size of pkg/*.wasm
+# and pkg/*.js — what a server that compresses sends — and fails when the sum is over the budget.
 #
 # It builds into target/site-budget, not target/site: the site `make run` serves and the debug
 # build the end-to-end tests use are left alone. The wasm and JS are the same bytes either way
@@ -21,7 +21,7 @@ site="target/site-budget"
 
 # A stale file from an earlier build must not be counted (nor missed).
 rm -rf "$site/pkg"
-LEPTOS_SITE_ROOT="$site" cargo leptos build --release --frontend-only
+scripts/build-site.sh --release --frontend-only --site "$site"
 
 shopt -s nullglob
 files=("$site"/pkg/*.wasm "$site"/pkg/*.js)
