@@ -65,6 +65,10 @@ test('registers after a live face check, with no button to press after the form'
   const registered = page.getByTestId('registered');
   await expect(registered).toContainText('Registered Franck', { timeout: LIVE_CHECK_MS });
   await expect(registered.getByRole('link', { name: 'Log in now' })).toBeVisible();
+  // Only the success state: no form left behind with emptied PINs and a PIN error under them.
+  await expect(page.getByLabel('Username')).toHaveCount(0);
+  await expect(continueButton(page)).toHaveCount(0);
+  await expect(page.getByText('Choose a PIN')).toHaveCount(0);
   await screenshot(page, 'register');
 });
 

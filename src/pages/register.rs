@@ -135,32 +135,37 @@ pub fn RegisterPage() -> impl IntoView {
     };
 
     let busy = move || matches!(registration.get(), Registration::Checking | Registration::Saving);
+    // Once registered, only the success state shows: the form (its PIN fields emptied) would
+    // invite a second registration and show the emptied PINs as errors.
+    let registered = move || matches!(registration.get(), Registration::Registered(_));
     view! {
         <section class="card">
             <h1>"Register"</h1>
-            <p class="muted">
-                "Choose a name, enter your email and a PIN, then follow the steps in front of the camera. "
-                "Only a numeric description of your face is stored, never the picture. "
-                "Every login asks for your face and then your PIN."
-            </p>
-            <noscript>
-                <p class="notice error">"facegate needs JavaScript to use your camera."</p>
-            </noscript>
-            <form class="stack" on:submit=on_submit novalidate=true>
-                <FormField label="Username".into() name="username" kind=FieldKind::Username value=username
-                    error=Signal::derive(username_error) touched=show_errors max_length=USERNAME_MAX />
-                <FormField label="Email".into() name="email" kind=FieldKind::Email value=email
-                    error=Signal::derive(email_error) touched=show_errors max_length=EMAIL_MAX />
-                <FormField label=format!("PIN ({PIN_MIN}-{PIN_MAX} digits)") name="pin" kind=FieldKind::NewPin
-                    value=pin error=Signal::derive(pin_error) touched=show_errors max_length=PIN_MAX />
-                <FormField label="PIN again".into() name="pin_again" kind=FieldKind::NewPin value=pin_again
-                    error=Signal::derive(pin_again_error) touched=show_errors max_length=PIN_MAX />
-                <div class="actions">
-                    <button type="submit" class="button primary" disabled=move || !hydrated.get() || busy()>
-                        "Continue to the face check"
-                    </button>
-                </div>
-            </form>
+            <Show when=move || !registered()>
+                <p class="muted">
+                    "Choose a name, enter your email and a PIN, then follow the steps in front of the camera. "
+                    "Only a numeric description of your face is stored, never the picture. "
+                    "Every login asks for your face and then your PIN."
+                </p>
+                <noscript>
+                    <p class="notice error">"facegate needs JavaScript to use your camera."</p>
+                </noscript>
+                <form class="stack" on:submit=on_submit novalidate=true>
+                    <FormField label="Username".into() name="username" kind=FieldKind::Username value=username
+                        error=Signal::derive(username_error) touched=show_errors max_length=USERNAME_MAX />
+                    <FormField label="Email".into() name="email" kind=FieldKind::Email value=email
+                        error=Signal::derive(email_error) touched=show_errors max_length=EMAIL_MAX />
+                    <FormField label=format!("PIN ({PIN_MIN}-{PIN_MAX} digits)") name="pin" kind=FieldKind::NewPin
+                        value=pin error=Signal::derive(pin_error) touched=show_errors max_length=PIN_MAX />
+                    <FormField label="PIN again".into() name="pin_again" kind=FieldKind::NewPin value=pin_again
+                        error=Signal::derive(pin_again_error) touched=show_errors max_length=PIN_MAX />
+                    <div class="actions">
+                        <button type="submit" class="button primary" disabled=move || !hydrated.get() || busy()>
+                            "Continue to the face check"
+                        </button>
+                    </div>
+                </form>
+            </Show>
             {move || face_check.get().map(|_| view! { <LiveFaceCheck purpose=Purpose::Register on_passed /> })}
             {move || match registration.get() {
                 Registration::Form | Registration::Checking => None,
