@@ -264,7 +264,9 @@ async fn next_message(socket: &mut Socket, within: Duration) -> Value {
         loop {
             match socket.next().await {
                 Some(Ok(Message::Text(text))) => return serde_json::from_str(text.as_str()).expect("json"),
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return Value::Null,
+                Some(Ok(Message::Close(frame))) => return json!({ "closed": format!("{frame:?}") }),
+                None => return Value::Null,
+                Some(Err(error)) => return json!({ "socket_error": error.to_string() }),
                 Some(Ok(_)) => continue,
             }
         }

@@ -243,4 +243,14 @@ async fn close(mut socket: WebSocket, code: u16, reason: &str) {
         reason: Utf8Bytes::from(reason.to_string()),
     };
     let _ = socket.send(Message::Close(Some(frame))).await;
+    // The closing handshake, bounded: read what the client still sends until its Close, so that
+    // dropping the socket does not reset it with our last answer unread (frames sent ahead).
+    let drained = async {
+        while let Some(Ok(message)) = socket.recv().await {
+            if matches!(message, Message::Close(_)) {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(1), drained).await;
 }
