@@ -61,7 +61,7 @@ fn too_many_sockets(share: usize) -> String {
 
 async fn run(state: AppState, purpose: Purpose, shares: &LiveSocketShares, mut socket: WebSocket) {
     // Held for the whole session: the cap on concurrent live sessions.
-    let Some(_place) = state.live.try_open_session() else {
+    let Some(place) = state.live.try_open_session() else {
         return refuse(socket, "busy", FaceError::Busy.to_string()).await;
     };
     let Some(challenge) = state.live.issue(purpose) else {
@@ -154,6 +154,8 @@ async fn run(state: AppState, purpose: Purpose, shares: &LiveSocketShares, mut s
             break Ok(());
         }
     };
+    // No more frames: the place is free before the closing handshake.
+    drop(place);
     match outcome {
         Ok(()) => {
             let check = attempt.into_passed(&state.live);
