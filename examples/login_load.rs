@@ -34,10 +34,7 @@ async fn main() {
         .unwrap_or_else(|| "http://127.0.0.1:3000".into());
     let clients: usize = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(2);
     let seconds: u64 = args.get(3).and_then(|n| n.parse().ok()).unwrap_or(60);
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(120))
-        .build()
-        .expect("client");
+    let http = http_client(None);
 
     let frames = Arc::new(frame_bytes(CLIP));
     register(&http, &base).await;
@@ -46,7 +43,8 @@ async fn main() {
     let started = Instant::now();
     let workers: Vec<_> = (0..clients)
         .map(|worker| {
-            let (http, base, frames) = (http.clone(), base.clone(), frames.clone());
+            let (base, frames) = (base.clone(), frames.clone());
+            let http = http_client(Some(worker));
             // People do not all start at the same moment: spread the first arrivals over one
             // clip's length, so the load is steady rather than in waves.
             let stagger = Duration::from_secs_f64(CLIP.2 * worker as f64 / clients as f64);
@@ -201,6 +199,23 @@ fn frames_json(frames: &[(f64, Vec<u8>)], round: u64) -> Vec<Value> {
             })
         })
         .collect()
+}
+
+/// A client with a 120 s timeout. With `LOGIN_LOAD_FORWARDED_FOR=198.51.100.` set (and the
+/// server trusting 127.0.0.1 as a proxy), worker N says it is `198.51.100.N+1` and the
+/// registration `….250`: each person their own address, as behind a real proxy.
+fn http_client(worker: Option<usize>) -> reqwest::Client {
+    let mut builder = reqwest::Client::builder().timeout(Duration::from_secs(120));
+    if let Ok(prefix) = std::env::var("LOGIN_LOAD_FORWARDED_FOR") {
+        let host = worker.map_or(250, |n| n % 249 + 1);
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            format!("{prefix}{host}").parse().expect("an address"),
+        );
+        builder = builder.default_headers(headers);
+    }
+    builder.build().expect("client")
 }
 
 /// Inserts a COM segment after the JPEG's start marker: same picture, different bytes.

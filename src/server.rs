@@ -1,7 +1,7 @@
 //! Start-up, routing and shutdown of the HTTP server.
 
 use std::{
-    future::{Future, IntoFuture},
+    future::Future,
     net::SocketAddr,
     process::ExitCode,
     sync::{
@@ -147,6 +147,7 @@ pub async fn serve(
 ) -> Result<(), StartupError> {
     let grace = state.config.shutdown_grace();
     let deadline = state.config.shutdown_deadline();
+    let connection_limits = crate::http::listener::ConnectionLimits::new(&state.config.http);
     let drain = Drain::default();
     let app = router(state)
         .layer(middleware::from_fn({
@@ -174,11 +175,9 @@ pub async fn serve(
             );
         }
     };
-    // The peer address is what ClientInfo starts from (account history, throttling, trusted
-    // proxies).
-    let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(stop_accepting)
-        .into_future();
+    // Our listener, not `axum::serve`: it has a header-read timeout and a connection cap. It
+    // records the peer address, which ClientInfo starts from (history, throttling, proxies).
+    let served = crate::http::listener::serve(listener, app, connection_limits, stop_accepting);
     let deadline_passed = async move {
         match deadline_starts.await {
             Ok(()) => tokio::time::sleep(deadline).await,

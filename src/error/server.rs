@@ -45,6 +45,9 @@ pub enum AppError {
     /// The face workers are saturated: try again in a moment.
     #[error("{0}")]
     Busy(String),
+    /// The request's upload was cut for being too slow (docs/security.md, "HTTP front door").
+    #[error("{0}")]
+    UploadTooSlow(String),
     #[error("the database is unavailable")]
     DatabaseUnavailable(#[source] mongodb::error::Error),
     /// dlib failed on one picture (the face engine logged the cause): 500, try again.
@@ -67,6 +70,7 @@ impl AppError {
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::RetryLater { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Busy(_) | Self::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::UploadTooSlow(_) => StatusCode::REQUEST_TIMEOUT,
             Self::Internal(_) | Self::FaceEngine(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -84,6 +88,7 @@ impl AppError {
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::Unauthorized(_) => "unauthorized",
             Self::Busy(_) => "busy",
+            Self::UploadTooSlow(_) => "upload_too_slow",
             Self::DatabaseUnavailable(_) => "database_unavailable",
             Self::Internal(_) => "internal",
             Self::FaceEngine(_) => "face_engine_failed",

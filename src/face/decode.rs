@@ -104,9 +104,22 @@ fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> 
     head.eq_ignore_ascii_case(prefix).then(|| &text[prefix.len()..])
 }
 
-/// Encoded bytes to RGB pixels: format sniffed from the magic bytes (never trusted from a
-/// declared type), dimensions read from the header and checked before decoding.
-fn decode_bytes(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, FaceError> {
+/// The width and height a picture's header declares, within `limits`, without decoding its
+/// pixels (a base64 picture is decoded from base64 first). For gates that must refuse a picture
+/// before it reaches a face worker.
+pub fn image_dimensions(input: &ImageInput, limits: DecodeLimits) -> Result<(u32, u32), FaceError> {
+    match input {
+        ImageInput::Bytes(bytes) => header(bytes, limits).map(|(_, size)| size),
+        ImageInput::Text(text) => {
+            let bytes = decode_text(text, limits.max_bytes)?;
+            header(&bytes, limits).map(|(_, size)| size)
+        }
+    }
+}
+
+/// The format (sniffed from the magic bytes, never trusted from a declared type) and the
+/// dimensions from the header, checked against `limits`.
+fn header(bytes: &[u8], limits: DecodeLimits) -> Result<(ImageFormat, (u32, u32)), FaceError> {
     if bytes.is_empty() {
         return Err(FaceError::EmptyImage);
     }
@@ -138,6 +151,13 @@ fn decode_bytes(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, FaceErro
     if width == 0 || height == 0 {
         return Err(FaceError::Undecodable { format: name });
     }
+    Ok((format, (width, height)))
+}
+
+/// Encoded bytes to RGB pixels, refused from the header (format, dimensions) before decoding.
+fn decode_bytes(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, FaceError> {
+    let (format, (width, height)) = header(bytes, limits)?;
+    let name = format_name(format);
     let mut reader = Reader::with_format(Cursor::new(bytes), format);
     // Belt and braces: the decoders enforce the same limits while they allocate.
     let mut decoder_limits = image::io::Limits::default();

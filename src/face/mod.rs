@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use blas::{openblas_core, reexec_if_slow};
-pub use decode::{DecodeLimits, ImageInput, decode_image};
+pub use decode::{DecodeLimits, ImageInput, decode_image, image_dimensions};
 pub use detect::{DetectOptions, FaceBox, FaceRect};
 pub use encode::{LANDMARK_COUNT, Landmarks};
 pub use encoding::{ENCODING_LEN, Encoding};

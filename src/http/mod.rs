@@ -5,16 +5,23 @@
 
 pub mod admission;
 pub mod client;
+pub mod client_key;
+pub mod front_door;
 pub mod headers;
+pub mod listener;
 pub mod origin;
 pub mod settings;
+pub mod shares;
 pub mod throttle;
+pub mod upload;
 
 use std::sync::Arc;
 
-use axum::{Router, middleware::from_fn_with_state};
+use axum::{Extension, Router, middleware::from_fn_with_state};
 
 pub use client::{ClientInfo, configured_https, cookie_secure, cookie_secure_from_headers};
+pub use client_key::ClientKey;
+pub use front_door::FrontDoorSettings;
 pub use headers::{CspSettings, provide_csp_nonce};
 pub use settings::HttpSettings;
 pub use throttle::{THROTTLED_ROUTES, Throttle, ThrottleClass};
@@ -30,7 +37,12 @@ pub fn protect(router: Router<AppState>, state: &AppState) -> Router<AppState> {
         Throttle::sweep_in_background(throttle);
     }
     let admission = admission::Admission::new(&config.http, state.faces.workers());
+    let live_sockets = LiveSocketShares::new(
+        &config.http,
+        state.live.settings().session_cap(state.faces.workers()),
+    );
     router
+        .layer(Extension(live_sockets))
         .layer(from_fn_with_state(admission, admission::enforce))
         .layer(from_fn_with_state(throttle, throttle::enforce))
         .layer(from_fn_with_state(Arc::clone(&config), origin::refuse_cross_site))
@@ -39,4 +51,39 @@ pub fn protect(router: Router<AppState>, state: &AppState) -> Router<AppState> {
             Arc::new(CspSettings::from_env()),
             headers::add_security_headers,
         ))
+}
+
+/// Each client's share of the live sockets (`None` while the throttle, and with it every
+/// per-client limit, is off). Handed to the socket's handler as an extension.
+#[derive(Clone)]
+pub struct LiveSocketShares {
+    shares: Option<Arc<shares::Shares>>,
+    door: FrontDoorSettings,
+}
+
+impl LiveSocketShares {
+    fn new(settings: &HttpSettings, sockets: usize) -> Self {
+        Self {
+            shares: settings
+                .throttle
+                .then(|| shares::Shares::new(settings.front_door.share_of(sockets))),
+            door: settings.front_door.clone(),
+        }
+    }
+
+    /// A socket for `client`: `Ok(None)` when there is no per-client limit, `Err(share)` when
+    /// the client holds its share already.
+    pub fn try_take(&self, client: &ClientInfo) -> Result<Option<shares::Share>, usize> {
+        match &self.shares {
+            None => Ok(None),
+            Some(shares) => shares
+                .try_take(self.door.client_key(client.ip))
+                .map(Some)
+                .ok_or(shares.limit()),
+        }
+    }
+
+    pub fn settings(&self) -> &FrontDoorSettings {
+        &self.door
+    }
 }

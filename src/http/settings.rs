@@ -1,5 +1,6 @@
 //! Settings of the HTTP front door: the public origin, the proxies trusted to say who the client
-//! is, and the throttle. Flattened into [`crate::config::Config`].
+//! is, the throttle and admission (with the per-client limits of [`super::front_door`]).
+//! Flattened into [`crate::config::Config`].
 
 use std::{fmt, net::IpAddr, str::FromStr};
 
@@ -63,10 +64,13 @@ pub struct HttpSettings {
     /// it is abandoned with 503.
     #[arg(long, env = "FACEGATE_REQUEST_TIMEOUT_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     pub request_timeout_secs: u64,
-    /// Seconds a face request's body may take to arrive (a client trickling its upload holds a
-    /// place meant for someone else).
+    /// Seconds a face request's body may take to arrive in all, counted from its start (a client
+    /// trickling its upload holds a place meant for someone else); past that 408.
     #[arg(long, env = "FACEGATE_BODY_READ_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     pub body_read_timeout_secs: u64,
+
+    #[command(flatten)]
+    pub front_door: super::front_door::FrontDoorSettings,
 }
 
 impl HttpSettings {

@@ -1,5 +1,6 @@
 //! Throttling per client address: one table ([`THROTTLED_ROUTES`]) maps routes to classes, one
-//! middleware ([`enforce`]) checks the class's keyed limiter for [`ClientInfo::ip`].
+//! middleware ([`enforce`]) checks the class's keyed limiter for [`ClientInfo::ip`] — an IPv6
+//! client by its network ([`ClientKey`], a /64 unless configured), not its full address.
 //!
 //! To throttle a new route, add a line to the table; a server function's path is its
 //! `ServerFn::PATH` (its `prefix` + `endpoint`).
@@ -23,7 +24,7 @@ use governor::{
 };
 use server_fn::ServerFn;
 
-use super::{ClientInfo, HttpSettings};
+use super::{ClientInfo, ClientKey, HttpSettings};
 use crate::{error::AppError, server_fns};
 
 /// What a throttled route is for; each class has its own budget per client address.
@@ -130,8 +131,9 @@ pub fn class_of(method: &Method, path: &str) -> Option<ThrottleClass> {
 
 /// One keyed limiter per class.
 pub struct Throttle {
-    limiters: [DefaultKeyedRateLimiter<IpAddr>; 4],
+    limiters: [DefaultKeyedRateLimiter<ClientKey>; 4],
     clock: DefaultClock,
+    ipv6_prefix_len: u8,
 }
 
 impl Throttle {
@@ -148,13 +150,19 @@ impl Throttle {
         Some(Arc::new(Self {
             limiters: ThrottleClass::ALL.map(limiter),
             clock,
+            ipv6_prefix_len: settings.front_door.ipv6_prefix_len,
         }))
     }
 
-    /// `Err(wait)` when `ip` has spent its budget for `class`.
+    /// The key `ip` is counted under: an IPv6 address by its network.
+    pub fn key(&self, ip: IpAddr) -> ClientKey {
+        ClientKey::of(ip, self.ipv6_prefix_len)
+    }
+
+    /// `Err(wait)` when `ip` (its [`ClientKey`]) has spent its budget for `class`.
     pub fn check(&self, class: ThrottleClass, ip: IpAddr) -> Result<(), Duration> {
         self.limiters[class.index()]
-            .check_key(&ip)
+            .check_key(&self.key(ip))
             .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
     }
 
@@ -234,11 +242,11 @@ pub async fn enforce(
     };
     match throttle.check(class, client.ip) {
         Ok(()) => next.run(request).await,
-        Err(wait) => too_many_requests(class, client.ip, wait),
+        Err(wait) => too_many_requests(class, throttle.key(client.ip), wait),
     }
 }
 
-fn too_many_requests(class: ThrottleClass, ip: IpAddr, wait: Duration) -> Response {
+fn too_many_requests(class: ThrottleClass, ip: ClientKey, wait: Duration) -> Response {
     // Whole seconds, rounded up: a client that waits this long is let in.
     let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
     let seconds = seconds.max(1);
@@ -308,6 +316,60 @@ mod tests {
                 .check(ThrottleClass::Login, "192.0.2.2".parse().expect("ip"))
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn one_ipv6_network_has_one_budget() {
+        let config = crate::config::Config::parse_with_file(
+            None,
+            [
+                "facegate",
+                "--throttle-login-per-minute",
+                "1",
+                "--throttle-login-burst",
+                "2",
+            ],
+        )
+        .expect("config");
+        let throttle = Throttle::from_settings(&config.http).expect("on");
+        let ip = |text: &str| text.parse::<IpAddr>().expect("ip");
+        assert!(
+            throttle
+                .check(ThrottleClass::Login, ip("2001:db8:0:1::1"))
+                .is_ok()
+        );
+        assert!(
+            throttle
+                .check(ThrottleClass::Login, ip("2001:db8:0:1::2"))
+                .is_ok()
+        );
+        // A third address of the same /64 finds the budget spent; the next /64 has its own.
+        for rotated in ["2001:db8:0:1::3", "2001:db8:0:1:ffff:ffff:ffff:ffff"] {
+            assert!(
+                throttle.check(ThrottleClass::Login, ip(rotated)).is_err(),
+                "{rotated}"
+            );
+        }
+        assert!(
+            throttle
+                .check(ThrottleClass::Login, ip("2001:db8:0:2::1"))
+                .is_ok()
+        );
+        // With /128 keys every address has its own budget again.
+        let config = crate::config::Config::parse_with_file(
+            None,
+            [
+                "facegate",
+                "--throttle-login-burst",
+                "1",
+                "--ipv6-prefix-len",
+                "128",
+            ],
+        )
+        .expect("config");
+        let throttle = Throttle::from_settings(&config.http).expect("on");
+        assert!(throttle.check(ThrottleClass::Login, ip("2001:db8::1")).is_ok());
+        assert!(throttle.check(ThrottleClass::Login, ip("2001:db8::2")).is_ok());
     }
 
     #[test]

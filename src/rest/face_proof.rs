@@ -51,6 +51,12 @@ impl FaceEvidence {
                         .into(),
                 });
             }
+            // The live frame size, from each picture's header, before any frame is decoded.
+            super::live_gate::check_clip_frames(
+                &frames,
+                &state.config.http.front_door,
+                state.config.face.max_image_bytes,
+            )?;
             return check_uploaded_frames(state, &nonce, purpose, frames)
                 .await
                 .map(Face::Checked);

@@ -11,6 +11,7 @@
 mod account;
 mod face_proof;
 mod greeting;
+mod live_gate;
 mod live_socket;
 mod liveness;
 mod login;
