@@ -425,7 +425,7 @@ async fn an_account_from_before_pins_still_logs_in_by_face() {
     server
         .db()
         .users()
-        .update_many(doc! {}, doc! { "$unset": { "pin_hash": "" } })
+        .update_many(doc! {}, doc! { "$unset": { "pin_hash": "", "pin_sealed": "" } })
         .await
         .expect("unset");
     server.restart(SINGLE_IMAGE).await;
