@@ -86,7 +86,13 @@ async fn the_face_alone_does_not_sign_in_the_pin_does() {
     let server = TestServer::start(SINGLE_IMAGE).await;
     register_barack(&server).await;
     let stored = support::only_user(&server).await;
-    let hash = stored.pin_hash.expect("a PIN hash");
+    assert_eq!(stored.pin_hash, None, "no plain PIN hash is stored");
+    let sealed = stored.pin_sealed.expect("a sealed PIN hash");
+    let hash = server
+        .state
+        .templates
+        .open_pin(&stored.id, &sealed)
+        .expect("opens");
     assert!(hash.starts_with("$argon2id$") && !hash.contains(PIN), "{hash}");
 
     let browser = client();
@@ -246,7 +252,13 @@ async fn parallel_guesses_cannot_race_past_the_lock() {
     assert!(
         statuses
             .iter()
-            .all(|s| *s == StatusCode::UNAUTHORIZED || *s == StatusCode::TOO_MANY_REQUESTS),
+            // 503: refused by admission before the handler (the machine is busy): not checked.
+            .all(|s| [
+                StatusCode::UNAUTHORIZED,
+                StatusCode::TOO_MANY_REQUESTS,
+                StatusCode::SERVICE_UNAVAILABLE
+            ]
+            .contains(s)),
         "{statuses:?}"
     );
     assert!(
