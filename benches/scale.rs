@@ -125,7 +125,8 @@ async fn seed(db: &FerretDb, n: usize) {
                     face_templates: cipher.seal(&id, &[encoding]).expect("seal"),
                     created_at: now,
                     last_login_at: None,
-                    pin_hash: Some(pin_hash.clone()),
+                    pin_sealed: Some(cipher.seal_pin(&id, &pin_hash).expect("seal")),
+                    pin_hash: None,
                 }
             })
             .collect();

@@ -23,7 +23,7 @@ use crate::{
         Db,
         changes::{self, Change, ChangeDoc},
     },
-    gallery::{Person, STORED_FIELDS},
+    gallery::STORED_FIELDS,
     state::AppState,
     templates::stored,
 };
@@ -127,7 +127,7 @@ impl ChangeFeed {
         };
         for entry in follower.in_order(entries, Instant::now()) {
             if *entry.origin != *self.origin {
-                apply(state, entry);
+                apply(state, entry).await;
             }
         }
     }
@@ -221,28 +221,15 @@ impl Follower {
 }
 
 /// Applies another instance's change to this one's memory.
-fn apply(state: &AppState, entry: ChangeDoc) {
+async fn apply(state: &AppState, entry: ChangeDoc) {
     match entry.change {
-        Change::Enrolled {
-            user_id,
-            username,
-            templates,
-            pin_hash,
-        } => match state.templates.open(&user_id, &templates) {
-            Ok(encodings) => {
-                let person = Person {
-                    username,
-                    pin_hash,
-                    last_login_at: None,
-                };
-                state.gallery.add(user_id, &encodings, person);
+        // One read by id per registration, in the follower (off the request paths): the record
+        // is opened and its binding checked exactly as at start-up.
+        Change::Enrolled { user_id } => {
+            if !state.gallery.contains(&user_id) {
+                enrol_stored(state, user_id).await;
             }
-            Err(e) => tracing::error!(
-                %user_id,
-                error = %e,
-                "another instance enrolled a face this instance cannot open: do all instances use the same template key file?"
-            ),
-        },
+        }
         Change::Removed { user_id } => forget_user(state, &user_id),
         Change::SessionOpened { session } => {
             state.gallery.record_login(&session.user_id, session.created_at);
@@ -275,15 +262,20 @@ pub fn forget_user(state: &AppState, user_id: &ObjectId) {
 /// Puts a user back from the database after [`forget_user`] (a deletion that failed midway).
 pub async fn reload_user(state: &AppState, user_id: ObjectId) {
     crate::expiring::lock(&state.changes.removed).remove(&user_id);
+    enrol_stored(state, user_id).await;
+}
+
+/// Enrols a user as stored in the database (nothing when the record is gone or does not open).
+async fn enrol_stored(state: &AppState, user_id: ObjectId) {
     match stored::matching(&state.db, doc! { "_id": user_id }, &STORED_FIELDS).await {
         Ok(users) => {
             for user in users {
                 if let Err(e) = state.gallery.add_stored(&state.templates, user) {
-                    tracing::error!(%user_id, error = %e, "could not put a user back into the gallery");
+                    tracing::error!(%user_id, error = %e, "a user's face templates do not open for them with this instance's key file: not enrolled");
                 }
             }
         }
-        Err(e) => tracing::error!(%user_id, error = %e, "could not put a user back into the gallery"),
+        Err(e) => tracing::error!(%user_id, error = %e, "could not read a user into the gallery"),
     }
 }
 

@@ -42,8 +42,8 @@ pub struct AppState {
 
 impl AppState {
     /// Reads the template key file, loads the models, then connects to the database (with a
-    /// bounded retry), makes sure its indexes exist, encrypts records stored plain by older
-    /// versions and loads the gallery. Local checks first: they fail fast and need no network.
+    /// bounded retry), makes sure its indexes exist, reports records stored plain (never used)
+    /// and loads the gallery. Local checks first: they fail fast and need no network.
     pub async fn start(config: Config, leptos_options: LeptosOptions) -> Result<Self, StartupError> {
         config.face.validate().map_err(StartupError::Config)?;
         config.live.validate().map_err(StartupError::Config)?;
@@ -58,14 +58,13 @@ impl AppState {
         let db = Db::connect(&config.mongodb_uri, &config.database, config.db_connect_timeout())
             .await
             .map_err(StartupError::Database)?;
-        let migrated = stored::migrate_plain(&db, &templates)
-            .await
-            .map_err(|e| StartupError::TemplateKey(format!("encrypting plain face templates: {e}")))?;
-        if migrated > 0 {
-            tracing::info!(
-                users = migrated,
-                key_id = %templates.active_key_id(),
-                "encrypted the face templates that an older version stored unencrypted"
+        // Plain records are never sealed here: whoever can write the database could plant a face
+        // or a PIN that way. The operator seals them on purpose (`facegate keys migrate-plain`).
+        let plain = stored::count_plain(&db).await.map_err(StartupError::Loading)?;
+        if plain > 0 {
+            tracing::error!(
+                users = plain,
+                "users with face encodings or a PIN hash stored unencrypted (by an older version, or planted) are not used: run `facegate keys migrate-plain` to seal them"
             );
         }
         // Follow the change log from here on, then load: nothing another instance does during

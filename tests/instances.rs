@@ -147,3 +147,127 @@ fn cookie_of(jar: &Jar, server: &impl Served) -> String {
         .and_then(|value| value.to_str().ok().map(str::to_string))
         .expect("a session cookie")
 }
+
+/// Face step on `server` with Barack's photo: the ticket (redeemed on the same instance).
+async fn ticket_on(browser: &Client, server: &impl Served) -> String {
+    let body = json!({ "image": photo_data_url("obama2.jpg") });
+    let (status, answer) = post(browser, server, "/api/login", body).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{answer}");
+    answer["ticket"].as_str().expect("ticket").to_string()
+}
+
+async fn pin_on(browser: &Client, server: &impl Served, ticket: &str, pin: &str) -> (StatusCode, String) {
+    let (status, answer) = post(
+        browser,
+        server,
+        "/api/login/pin",
+        json!({ "ticket": ticket, "pin": pin }),
+    )
+    .await;
+    (status, answer["error"].as_str().unwrap_or_default().to_string())
+}
+
+#[tokio::test]
+async fn two_instances_give_no_more_guesses_than_one() {
+    let db = FerretDb::start();
+    let (a, b) = tokio::join!(
+        AppProcess::start(&db, SINGLE_IMAGE),
+        AppProcess::start(&db, SINGLE_IMAGE)
+    );
+    let body = json!({ "username": "Barack", "email": "barack@example.org", "pin": PIN,
+                       "image": photo_data_url("obama.jpg") });
+    let (status, answer) = post(&client(), &a, "/api/register", body).await;
+    assert!(status.is_success(), "{status}: {answer}");
+    let registered = Instant::now();
+    let (status, took) = within_propagation(registered, StatusCode::UNAUTHORIZED, || async {
+        post(
+            &client(),
+            &b,
+            "/api/login",
+            json!({ "image": photo_data_url("obama2.jpg") }),
+        )
+        .await
+        .0
+    })
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "B did not learn of the account within {took:?}"
+    );
+
+    // Guesses alternate between the instances: the 5th wrong PIN in all locks, on both.
+    let browser = client();
+    let mut codes = Vec::new();
+    for i in 0..8 {
+        let pin = format!("73041{i}");
+        let (_, code) = if i % 2 == 0 {
+            pin_on(&browser, &a, &ticket_on(&browser, &a).await, &pin).await
+        } else {
+            pin_on(&browser, &b, &ticket_on(&browser, &b).await, &pin).await
+        };
+        codes.push(code);
+    }
+    assert_eq!(
+        codes,
+        [
+            "wrong_pin",
+            "wrong_pin",
+            "wrong_pin",
+            "wrong_pin",
+            "pin_locked",
+            "pin_locked",
+            "pin_locked",
+            "pin_locked"
+        ],
+        "two instances, one count"
+    );
+
+    // Ten guesses sent to both at once (five tickets each) after the lock ran out: one check at
+    // a time for this client on all instances, so at most one more is tried.
+    let mongo = mongodb::Client::with_uri_str(&db.uri).await.expect("client");
+    let locks = mongo
+        .database("facegate_test")
+        .collection::<facegate::db::pin_locks::PinLockDoc>("pin_locks");
+    locks
+        .update_many(
+            mongodb::bson::doc! {},
+            mongodb::bson::doc! { "$set": { "blocked_until": mongodb::bson::DateTime::now() } },
+        )
+        .await
+        .expect("run out the lock");
+    let mut tickets = Vec::new();
+    for _ in 0..5 {
+        tickets.push((true, ticket_on(&browser, &a).await));
+        tickets.push((false, ticket_on(&browser, &b).await));
+    }
+    let guesses = tickets.iter().enumerate().map(|(i, (on_a, ticket))| {
+        let browser = &browser;
+        let (a, b) = (&a, &b);
+        async move {
+            let pin = format!("9182{:02}", 10 + i);
+            if *on_a {
+                pin_on(browser, a, ticket, &pin).await
+            } else {
+                pin_on(browser, b, ticket, &pin).await
+            }
+        }
+    });
+    let answers = futures::future::join_all(guesses).await;
+    let tried = answers
+        .iter()
+        .filter(|(status, code)| {
+            *status == StatusCode::TOO_MANY_REQUESTS && code == "pin_locked"
+                || *status == StatusCode::UNAUTHORIZED
+        })
+        .count();
+    let client_lock = locks
+        .find_one(mongodb::bson::doc! { "_id": { "$regex": "@" } })
+        .await
+        .expect("find")
+        .expect("the client's lock");
+    assert_eq!(
+        client_lock.failures, 6,
+        "one more PIN checked, not {tried}: {answers:?} {client_lock:?}"
+    );
+}

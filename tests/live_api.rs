@@ -228,6 +228,7 @@ async fn two_near_equal_people(policy: &str) -> TestServer {
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let (_, encodings) = only_user_encodings(&server).await;
     let id = ObjectId::new();
+    let twin_pin = hash_pin("730418").await.expect("hash");
     let twin = UserDoc {
         id,
         email: "twin@example.org".into(),
@@ -237,11 +238,12 @@ async fn two_near_equal_people(policy: &str) -> TestServer {
         face_templates: server.state.templates.seal(&id, &encodings).expect("seal"),
         created_at: DateTime::now(),
         last_login_at: None,
-        pin_hash: Some(hash_pin("730418").await.expect("hash")),
+        pin_sealed: Some(server.state.templates.seal_pin(&id, &twin_pin).expect("seal")),
+        pin_hash: None,
     };
     let person = facegate::gallery::Person {
         username: twin.username.clone(),
-        pin_hash: twin.pin_hash.clone(),
+        pin: facegate::gallery::Pin::Hash(twin_pin),
         last_login_at: None,
     };
     server

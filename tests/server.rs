@@ -24,6 +24,7 @@ fn user(server: &TestServer, email: &str, username: &str) -> UserDoc {
         face_templates: server.state.templates.seal(&id, &[encoding]).expect("seal"),
         created_at: DateTime::now(),
         last_login_at: None,
+        pin_sealed: None,
         pin_hash: None,
     }
 }

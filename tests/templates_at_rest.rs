@@ -165,13 +165,22 @@ async fn the_database_holds_no_plain_encoding_and_a_moved_ciphertext_does_not_op
         .update_one(doc! { "_id": joe }, doc! { "$set": { "face_templates": moved } })
         .await
         .expect("update");
-    // …and a server starting on that database says so instead of leaving Joe out.
-    let message = start_error(&server.db, SINGLE_IMAGE).await;
+    // A server starting on that database refuses Joe's record (and logs it) and serves the
+    // others: nobody signs in as Joe with Barack's face, and Joe's own face matches nobody.
+    let mut server = server;
+    server.restart(SINGLE_IMAGE).await;
     assert!(
-        message.contains(&joe.to_hex()) && message.contains("did not open"),
-        "{message}"
+        !server.state.gallery.contains(&joe),
+        "the copied record is not used"
     );
-    assert_names_the_setting(&message);
+    let (status, body) = log_in(&server, "obama2.jpg").await;
+    assert_eq!(
+        (status, body["user_id"].as_str()),
+        (StatusCode::OK, Some(barack.to_hex().as_str())),
+        "{body}"
+    );
+    let (status, body) = log_in(&server, "biden.jpg").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
 }
 
 #[tokio::test]
@@ -229,6 +238,9 @@ async fn a_rotation_while_serving_keeps_every_user_able_to_log_in() {
     for document in users {
         let templates = document.get_document("face_templates").expect("templates");
         assert_eq!(templates.get_str("key_id").expect("key_id"), new_key);
+        // The PIN's pepper rotated with it.
+        let pin = document.get_document("pin_sealed").expect("pin_sealed");
+        assert_eq!(pin.get_str("key_id").expect("key_id"), new_key, "{document}");
     }
     assert_eq!(server.state.templates.active_key_id(), new_key);
     assert_eq!(log_in(&server, "biden.jpg").await.0, StatusCode::OK);
@@ -302,18 +314,28 @@ async fn a_missing_malformed_or_open_key_file_stops_the_start_up() {
     assert_names_the_setting(&message);
 }
 
-#[tokio::test]
-async fn a_plain_record_of_an_older_version_is_encrypted_at_start_up() {
-    let mut server = TestServer::start(SINGLE_IMAGE).await;
-    let registered = register(&server, "Barack", "obama.jpg").await;
-    let encodings = opened(&server, registered).await;
-    raw_users(&server)
-        .delete_one(doc! { "_id": registered })
+/// Runs `facegate keys <command>` on the server's database and key file; its stdout.
+async fn keys_command(server: &TestServer, command: &str) -> String {
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_facegate"))
+        .args(["--mongodb-uri", &server.db.uri, "--database", "facegate_test"])
+        .arg("--template-key-file")
+        .arg(server.db.key_file())
+        .args(["keys", command])
+        .output()
         .await
-        .expect("delete");
-    // The shape older versions wrote: plain 128 little-endian f32 per encoding.
-    let id = ObjectId::new();
-    let plain: Vec<Bson> = encodings
+        .expect("run facegate keys");
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+/// The shape older versions wrote: plain 128 little-endian f32 per encoding.
+fn plain_encodings(encodings: &[Encoding]) -> Vec<Bson> {
+    encodings
         .iter()
         .map(|e| {
             Bson::Binary(Binary {
@@ -321,24 +343,199 @@ async fn a_plain_record_of_an_older_version_is_encrypted_at_start_up() {
                 bytes: e.as_slice().iter().flat_map(|v| v.to_le_bytes()).collect(),
             })
         })
-        .collect();
+        .collect()
+}
+
+/// The account of `photo` refuses its PIN step whatever the PIN (its stored PIN is not trusted),
+/// and does not fall back to a face-only login.
+async fn assert_every_pin_refused(server: &TestServer, photo: &str) {
+    for pin in ["730418", PIN] {
+        let body = json!({ "image": photo_data_url(photo), "pin": pin });
+        let (status, body) = post(&client(), server, "/api/login", body).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("pin_unavailable")),
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_plain_record_is_never_used_or_sealed_until_the_operator_migrates_it() {
+    let mut server = TestServer::start(SINGLE_IMAGE).await;
+    let registered = register(&server, "Barack", "obama.jpg").await;
+    let joe = register(&server, "Joe", "biden.jpg").await;
+    let encodings = opened(&server, registered).await;
+    raw_users(&server)
+        .delete_one(doc! { "_id": registered })
+        .await
+        .expect("delete");
+    // A plain record, as an older version wrote it — or as someone who can write the database
+    // plants a face and a PIN of their choosing.
+    let id = ObjectId::new();
     raw_users(&server)
         .insert_one(doc! {
             "_id": id, "email": "barack@example.org", "email_key": "barack@example.org",
-            "username": "Barack", "username_key": "barack", "face_encodings": plain,
+            "username": "Barack", "username_key": "barack", "face_encodings": plain_encodings(&encodings),
             "created_at": DateTime::now(), "pin_hash": hash_pin(PIN).await.expect("hash"),
         })
         .await
         .expect("insert the old shape");
+    // And a plain PIN hash put in place of Joe's sealed one.
+    raw_users(&server)
+        .update_one(
+            doc! { "_id": joe },
+            doc! { "$set": { "pin_hash": hash_pin("730418").await.expect("hash") }, "$unset": { "pin_sealed": "" } },
+        )
+        .await
+        .expect("plant a PIN");
 
     server.restart(SINGLE_IMAGE).await;
+    // Nothing was sealed, nothing signs in with the plain record.
     let document = raw_user(&server, id).await;
-    assert!(!document.contains_key("face_encodings"), "{document}");
-    let templates = document.get_document("face_templates").expect("templates");
-    assert_eq!(templates.get_str("key_id").expect("key_id"), "test-key");
+    assert!(document.contains_key("face_encodings") && !document.contains_key("face_templates"));
+    assert!(!server.state.gallery.contains(&id));
+    let (status, body) = log_in(&server, "obama2.jpg").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    // Joe's planted PIN is not trusted — and he does not fall back to a face-only login either.
+    assert_every_pin_refused(&server, "biden.jpg").await;
+
+    // The operator seals them on purpose; the command names whose records it sealed.
+    let report = keys_command(&server, "migrate-plain").await;
+    assert!(
+        report.contains(&format!("Barack ({id})")) && report.contains(&format!("Joe ({joe})")),
+        "{report}"
+    );
+    server.restart(SINGLE_IMAGE).await;
+    let document = raw_user(&server, id).await;
+    assert!(
+        !document.contains_key("face_encodings") && !document.contains_key("pin_hash"),
+        "{document}"
+    );
+    assert_eq!(
+        document
+            .get_document("face_templates")
+            .and_then(|t| t.get_str("key_id"))
+            .expect("sealed"),
+        "test-key"
+    );
     assert_holds_no_plain(&Bson::Document(document), &encodings, "user");
     assert_eq!(opened(&server, id).await, encodings);
     let (status, body) = log_in(&server, "obama2.jpg").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["user_id"], id.to_hex());
+    // Running it again changes nothing.
+    assert!(
+        keys_command(&server, "migrate-plain")
+            .await
+            .contains("face templates of 0 user(s)")
+    );
+}
+
+/// Every string in a document, with its path.
+fn strings(value: &Bson, path: &str, found: &mut Vec<(String, String)>) {
+    match value {
+        Bson::String(text) => found.push((path.to_string(), text.clone())),
+        Bson::Binary(binary) => found.push((
+            path.to_string(),
+            String::from_utf8_lossy(&binary.bytes).to_string(),
+        )),
+        Bson::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                strings(item, &format!("{path}[{i}]"), found);
+            }
+        }
+        Bson::Document(document) => {
+            for (key, item) in document {
+                strings(item, &format!("{path}.{key}"), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn a_dump_holds_no_pin_hash_to_guess_offline_and_a_copied_pin_is_refused() {
+    use argon2::password_hash::PasswordHash;
+    let mut server = TestServer::start(SINGLE_IMAGE).await;
+    let barack = register(&server, "Barack", "obama.jpg").await;
+    let body = json!({ "username": "Joe", "email": "joe@example.org", "pin": "730418", "image": photo_data_url("biden.jpg") });
+    let (status, body) = post(&client(), &server, "/api/register", body).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let joe = ObjectId::parse_str(body["user_id"].as_str().expect("id")).expect("id");
+
+    // The dump: users and the change log, read directly. No string or binary in it is an Argon2
+    // PHC string (which an offline search needs: salt, parameters and hash), nor holds one.
+    let mut dumped = Vec::new();
+    for collection in ["users", "changes"] {
+        let documents: Vec<Document> = server
+            .db()
+            .database()
+            .collection::<Document>(collection)
+            .find(doc! {})
+            .await
+            .expect("find")
+            .try_collect()
+            .await
+            .expect("read");
+        assert!(!documents.is_empty(), "{collection} is empty");
+        for document in documents {
+            strings(&Bson::Document(document), collection, &mut dumped);
+        }
+    }
+    for (path, text) in &dumped {
+        assert!(
+            !text.contains("argon2") && PasswordHash::new(text).is_err(),
+            "{path} holds a verifiable PIN hash: {text}"
+        );
+    }
+    let document = raw_user(&server, barack).await;
+    assert!(!document.contains_key("pin_hash"), "{document}");
+    let sealed = document.get_document("pin_sealed").expect("pin_sealed");
+    assert_eq!(sealed.get_str("key_id").expect("key_id"), "test-key");
+    // Control: with the key, the sealed value is the PHC string that verifies the PIN.
+    let sealed: facegate::templates::SealedPin =
+        mongodb::bson::from_document(sealed.clone()).expect("sealed pin");
+    let phc = server
+        .state
+        .templates
+        .open_pin(&barack, &sealed)
+        .expect("opens for Barack");
+    let hash = PasswordHash::new(&phc).expect("a PHC string");
+    use argon2::PasswordVerifier;
+    assert!(
+        argon2::Argon2::default()
+            .verify_password(PIN.as_bytes(), &hash)
+            .is_ok()
+    );
+
+    // Joe's sealed PIN (whose PIN the attacker knows: their own account) copied onto Barack's
+    // record: it fails its binding; Barack's PIN step refuses every PIN instead of using it.
+    let joes_pin = raw_user(&server, joe)
+        .await
+        .get_document("pin_sealed")
+        .expect("sealed")
+        .clone();
+    raw_users(&server)
+        .update_one(
+            doc! { "_id": barack },
+            doc! { "$set": { "pin_sealed": joes_pin } },
+        )
+        .await
+        .expect("copy");
+    server.restart(SINGLE_IMAGE).await;
+    assert_every_pin_refused(&server, "obama2.jpg").await;
+    // Joe's own record still works.
+    let (status, body) = post(
+        &client(),
+        &server,
+        "/api/login",
+        json!({ "image": photo_data_url("biden.jpg"), "pin": "730418" }),
+    )
+    .await;
+    assert_eq!(
+        (status, body["user_id"].as_str()),
+        (StatusCode::OK, Some(joe.to_hex().as_str())),
+        "{body}"
+    );
 }

@@ -11,7 +11,6 @@ use mongodb::{
 use serde::{Deserialize, Serialize};
 
 use super::{Db, sessions::SessionDoc};
-use crate::templates::StoredTemplates;
 
 pub const COLLECTION: &str = "changes";
 const COUNTERS: &str = "counters";
@@ -28,12 +27,11 @@ pub const KEPT_FOR: std::time::Duration = std::time::Duration::from_secs(3 * 60)
 // survive the buffering an internally tagged enum needs.
 #[serde(rename_all = "snake_case")]
 pub enum Change {
-    /// A new account: what the gallery keeps of it (templates stay sealed in the log too).
+    /// A new account. Only its id: no secret (sealed or not) goes into the log, which every
+    /// instance reads; followers read the record itself by id (entries of older versions, with
+    /// more fields, read the same way).
     Enrolled {
         user_id: ObjectId,
-        username: String,
-        templates: StoredTemplates,
-        pin_hash: Option<String>,
     },
     /// An account deleted: out of the gallery, its sessions ended, its passkeys forgotten.
     Removed {
@@ -138,8 +136,7 @@ pub async fn purge_old(db: &Db) -> mongodb::error::Result<u64> {
     Ok(result.deleted_count)
 }
 
-/// Blanks the log's entries about `user_id` (an enrolment's sealed templates and PIN hash, their
-/// sessions, passkeys): "delete my account" leaves only the deletion's own entry, which holds
+/// Blanks the log's entries about `user_id` (an enrolment, their sessions, passkeys): "delete my account" leaves only the deletion's own entry, which holds
 /// nothing but the id, and goes with the log's tail (entries naming only a session's token
 /// hash, which no longer leads anywhere, go with it too). Followers that had not read them yet
 /// skip them; the deletion that follows removes what they had applied.

@@ -12,7 +12,7 @@ use mongodb::{
 use serde::{Deserialize, Serialize};
 
 use super::Db;
-use crate::templates::StoredTemplates;
+use crate::templates::{SealedPin, StoredTemplates};
 
 pub const COLLECTION: &str = "users";
 
@@ -30,15 +30,20 @@ pub struct UserDoc {
     /// Case-folded: the unique key, so "Ada" and "ada" are one name.
     pub username_key: String,
     /// The enrolled encodings, encrypted (`crate::templates`; docs/security.md). Older versions
-    /// stored them plain in `face_encodings`; start-up migrates those records.
+    /// stored them plain in `face_encodings`; `facegate keys migrate-plain` seals those records.
     pub face_templates: StoredTemplates,
     pub created_at: DateTime,
     /// Written by versions before logins were kept in memory; the latest login now comes from
     /// the account history (`accounts::ssr::audit::latest_logins`) and lives in the gallery.
     #[serde(default)]
     pub last_login_at: Option<DateTime>,
-    /// The second factor: an Argon2id PHC string (salt and parameters inside). `None` only for
-    /// accounts registered before PINs existed.
+    /// The second factor: the PIN's Argon2id PHC string sealed with the template key and bound to
+    /// this user (`crate::templates::pin`; docs/security.md, "The PIN at rest"). `None` for
+    /// accounts registered before PINs existed, and for plain records not yet migrated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin_sealed: Option<SealedPin>,
+    /// Older versions stored the PHC string here, unsealed. It is never trusted: such an account
+    /// cannot confirm a login with its PIN until `facegate keys migrate-plain` seals it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pin_hash: Option<String>,
 }

@@ -49,42 +49,70 @@ pub struct Gallery {
 }
 
 /// The users' fields besides the templates that the gallery keeps.
-pub const STORED_FIELDS: [&str; 3] = ["pin_hash", "username", "last_login_at"];
+pub const STORED_FIELDS: [&str; 4] = [
+    stored::PIN_FIELD,
+    stored::PLAIN_PIN_FIELD,
+    "username",
+    "last_login_at",
+];
 
 /// An enrolled user, as the hot paths need them.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Person {
     pub username: String,
-    /// The PIN's Argon2id PHC string (~100 bytes). Users registered before PINs existed have
-    /// none: they have no second factor to ask for.
-    pub pin_hash: Option<String>,
+    pub pin: Pin,
     /// The latest login, shown as "previous login" at the next one.
     pub last_login_at: Option<DateTime>,
 }
 
+/// An enrolled user's second factor, as read from their record.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Pin {
+    /// Registered before PINs existed: no second factor to ask for.
+    #[default]
+    None,
+    /// The PIN's Argon2id PHC string (~100 bytes), opened from the sealed record.
+    Hash(String),
+    /// The record holds a PIN that cannot be trusted — stored plain by an older version (not yet
+    /// migrated) or failing its binding to this user. The PIN step refuses it; a passkey works.
+    Refused,
+}
+
 impl Gallery {
-    /// Reads every user's templates, name and PIN hash (only those fields) from the database and
-    /// opens the templates. Any record that does not open stops the start-up: serving with part
-    /// of the users silently missing would look like "face not recognised" to them.
+    /// Reads every user's templates, name and sealed PIN (only those fields) from the database and
+    /// opens them. A key id missing from the key file, or no record opening at all, stops the
+    /// start-up: the key file is wrong, and serving with users silently missing would look like
+    /// "face not recognised" to them. A single record that does not open for its user (altered,
+    /// or copied from another user) is refused and logged.
     pub async fn load(db: &Db, cipher: &TemplateCipher) -> Result<Self, GalleryError> {
         let gallery = Self::default();
         let users = stored::all(db, &STORED_FIELDS).await?;
         let total = users.len();
-        let (mut skipped, mut failed, mut first_failure) = (0usize, 0usize, None);
+        let (mut opened, mut skipped, mut refused) = (0usize, 0usize, 0usize);
+        let (mut unknown_key, mut first_refused) = (None, None);
         for user in users {
             let id = user.id;
             match gallery.add_stored(cipher, user) {
-                Ok(true) => {}
+                Ok(true) => opened += 1,
                 Ok(false) => skipped += 1,
+                // A key id missing from the key file: the operator pointed at the wrong file.
+                Err(cause @ TemplateError::UnknownKey { .. }) => {
+                    unknown_key.get_or_insert((id, cause));
+                }
+                // A record that does not open while others do was altered or copied from another
+                // user: refused and logged, never used.
                 Err(cause) => {
-                    failed += 1;
-                    first_failure.get_or_insert((id, cause));
+                    refused += 1;
+                    tracing::error!(user_id = %id, error = %cause, "refused a user's face templates: they do not open for this user, who cannot log in until registering again");
+                    first_refused.get_or_insert((id, cause));
                 }
             }
         }
-        if let Some((user, cause)) = first_failure {
+        // Every record failing means the key file is wrong, not the records: stop.
+        let wrong_key_file = first_refused.filter(|_| opened == 0);
+        if let Some((user, cause)) = unknown_key.or(wrong_key_file) {
             return Err(GalleryError::Templates {
-                failed,
+                failed: refused.max(1),
                 total,
                 path: cipher.path().to_path_buf(),
                 user,
@@ -97,31 +125,44 @@ impl Gallery {
                 "users without a readable face encoding were left out of the gallery"
             );
         }
-        let without_pin = gallery.people().values().filter(|p| p.pin_hash.is_none()).count();
+        let people = gallery.people();
+        let without_pin = people.values().filter(|p| p.pin == Pin::None).count();
         if without_pin > 0 {
             tracing::warn!(
                 users = without_pin,
                 "users registered before PINs existed log in by face alone; ask them to register again"
             );
         }
+        let pin_refused = people.values().filter(|p| p.pin == Pin::Refused).count();
+        if pin_refused > 0 {
+            tracing::error!(
+                users = pin_refused,
+                "users whose stored PIN is unsealed (older version) or does not open for them cannot confirm a login with their PIN (a passkey still works); seal plain records with `facegate keys migrate-plain`"
+            );
+        }
+        drop(people);
         tracing::info!(users = gallery.len(), "face gallery loaded");
         Ok(gallery)
     }
 
     /// Enrols a user as read from the database (fields [`STORED_FIELDS`]); `Ok(false)` when the
-    /// record holds no encoding.
+    /// record holds no encoding. Plain `face_encodings` are never read: only sealed templates.
     pub fn add_stored(&self, cipher: &TemplateCipher, user: StoredUser) -> Result<bool, TemplateError> {
-        let Some(templates) = user.templates else {
+        let Some(templates) = &user.templates else {
             return Ok(false);
         };
-        let encodings = cipher.open(&user.id, &templates)?;
+        let encodings = cipher.open(&user.id, templates)?;
         if encodings.is_empty() {
             return Ok(false);
         }
-        let text = |field| user.also.get_str(field).ok().map(str::to_string);
+        let pin = stored_pin(cipher, &user);
         let person = Person {
-            username: text("username").unwrap_or_default(),
-            pin_hash: text("pin_hash"),
+            username: user
+                .also
+                .get_str("username")
+                .map(str::to_string)
+                .unwrap_or_default(),
+            pin,
             last_login_at: user.also.get_datetime("last_login_at").ok().copied(),
         };
         self.add(user.id, &encodings, person);
@@ -159,14 +200,14 @@ impl Gallery {
         self.people().get(id).map(|p| p.username.clone())
     }
 
-    /// The PIN hash of an enrolled user, if they have a PIN.
-    pub fn pin_hash(&self, id: &ObjectId) -> Option<String> {
-        self.people().get(id).and_then(|p| p.pin_hash.clone())
+    /// The second factor of an enrolled user; `None` when they are not enrolled (here).
+    pub fn pin(&self, id: &ObjectId) -> Option<Pin> {
+        self.people().get(id).map(|p| p.pin.clone())
     }
 
     /// Whether `id` was registered before PINs existed (and so has none).
     pub fn has_no_pin(&self, id: &ObjectId) -> bool {
-        self.people().get(id).is_none_or(|p| p.pin_hash.is_none())
+        self.people().get(id).is_none_or(|p| p.pin == Pin::None)
     }
 
     pub fn last_login(&self, id: &ObjectId) -> Option<DateTime> {
@@ -220,5 +261,28 @@ impl Gallery {
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, EncodingIndex<ObjectId>> {
         self.index.write().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The PIN of a stored record: the sealed hash opened for this user, or [`Pin::Refused`] (logged)
+/// when it is plain or fails its binding.
+fn stored_pin(cipher: &TemplateCipher, user: &StoredUser) -> Pin {
+    if !user.also.contains_key(stored::PIN_FIELD) {
+        // A plain PHC string of an older version (or planted) is never trusted.
+        return if user.also.contains_key(stored::PLAIN_PIN_FIELD) {
+            Pin::Refused
+        } else {
+            Pin::None
+        };
+    }
+    let opened = stored::sealed_pin(user)
+        .ok_or_else(|| TemplateError::Malformed("not a sealed PIN record".into()))
+        .and_then(|sealed| cipher.open_pin(&user.id, &sealed));
+    match opened {
+        Ok(phc) => Pin::Hash(phc),
+        Err(e) => {
+            tracing::error!(user_id = %user.id, error = %e, "refused a user's stored PIN: it does not open for this user (altered, or copied from another user)");
+            Pin::Refused
+        }
     }
 }

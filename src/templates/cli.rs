@@ -1,4 +1,5 @@
-//! `facegate keys …`: create a key file, rotate the template key while servers keep running.
+//! `facegate keys …`: create a key file, rotate the key (face templates and PIN hashes) while
+//! servers keep running, seal the plain records of older versions.
 
 use std::{collections::HashSet, path::PathBuf, time::Duration};
 
@@ -17,7 +18,7 @@ pub enum KeysCommand {
         #[arg(long)]
         file: Option<PathBuf>,
     },
-    /// Re-encrypt every stored face template under a new key, while servers keep running.
+    /// Re-encrypt every stored face template and PIN hash under a new key, while servers keep running.
     ///
     /// Adds the new key as the active one, waits for running servers to reload the key file,
     /// re-encrypts every record, then removes the keys no record uses any more
@@ -28,6 +29,12 @@ pub enum KeysCommand {
         #[arg(long)]
         settle_secs: Option<u64>,
     },
+    /// Seal the face encodings and PIN hashes that older versions stored unencrypted.
+    ///
+    /// A server never uses nor seals such records by itself: whoever can write the database could
+    /// plant a face or a PIN that way. Run this once after upgrading, check the users it names,
+    /// then restart the servers (docs/security.md, "Plain records").
+    MigratePlain,
 }
 
 /// Runs a `keys` subcommand; the text is the summary for the operator.
@@ -51,7 +58,33 @@ pub async fn run(config: &Config, command: &KeysCommand) -> Result<String, Strin
             let report = rotate(config, settle).await?;
             Ok(report.to_string())
         }
+        KeysCommand::MigratePlain => migrate_plain(config).await,
     }
+}
+
+/// `facegate keys migrate-plain`: seals the plain records and names the users it sealed.
+async fn migrate_plain(config: &Config) -> Result<String, String> {
+    let cipher =
+        TemplateCipher::load(&config.template_key_file).map_err(|e| format!("{e} (setting {SETTING})"))?;
+    let db = Db::connect(&config.mongodb_uri, &config.database, config.db_connect_timeout())
+        .await
+        .map_err(|e| e.to_string())?;
+    let report = stored::migrate_plain(&db, &cipher)
+        .await
+        .map_err(|e| e.to_string())?;
+    let names = |users: &[(mongodb::bson::oid::ObjectId, String)]| {
+        let named: Vec<String> = users.iter().map(|(id, name)| format!("{name} ({id})")).collect();
+        list(&named)
+    };
+    Ok(format!(
+        "sealed with key {}: face templates of {} user(s): {}; PIN hashes of {} user(s): {}; plain copies beside a sealed record removed: {}. Restart the running servers to load them.",
+        cipher.active_key_id(),
+        report.faces.len(),
+        names(&report.faces),
+        report.pins.len(),
+        names(&report.pins),
+        report.dropped
+    ))
 }
 
 /// What a rotation did.
@@ -110,28 +143,30 @@ pub async fn rotate(config: &Config, settle: Duration) -> Result<RotateReport, S
         .await
         .map_err(|e| e.to_string())?;
 
-    let users = stored::all(&db, &[])
+    let users = stored::all(&db, &[stored::PIN_FIELD])
         .await
         .map_err(|e| format!("database: {e}"))?;
-    let plain = db
-        .users()
-        .count_documents(mongodb::bson::doc! { stored::PLAIN_FIELD: { "$exists": true } })
+    let plain = stored::count_plain(&db)
         .await
         .map_err(|e| format!("database: {e}"))?;
     if plain > 0 {
         return Err(format!(
-            "{plain} user(s) still have unencrypted templates from an older version: start the server once (it encrypts them), then rotate"
+            "{plain} user(s) still have unencrypted face templates or PIN hashes from an older version: run `facegate keys migrate-plain` first, then rotate"
         ));
     }
     for user in &users {
+        let cannot_open = |cause| {
+            format!(
+                "nothing changed: the sealed records of user {} cannot be opened with {} ({SETTING}): {cause}",
+                user.id,
+                path.display()
+            )
+        };
         if let Some(templates) = &user.templates {
-            cipher.open(&user.id, templates).map_err(|cause| {
-                format!(
-                    "nothing changed: the face templates of user {} cannot be opened with {} ({SETTING}): {cause}",
-                    user.id,
-                    path.display()
-                )
-            })?;
+            cipher.open(&user.id, templates).map_err(cannot_open)?;
+        }
+        if let Some(pin) = stored::sealed_pin(user) {
+            cipher.open_pin(&user.id, &pin).map_err(cannot_open)?;
         }
     }
 
@@ -167,11 +202,17 @@ pub async fn rotate(config: &Config, settle: Duration) -> Result<RotateReport, S
         }
     }
 
-    let in_use: HashSet<String> = stored::all(&db, &[])
+    let in_use: HashSet<String> = stored::all(&db, &[stored::PIN_FIELD])
         .await
         .map_err(|e| format!("database: {e}"))?
         .into_iter()
-        .filter_map(|u| u.templates.map(|t| t.key_id))
+        .flat_map(|u| {
+            [
+                stored::sealed_pin(&u).map(|p| p.key_id),
+                u.templates.map(|t| t.key_id),
+            ]
+        })
+        .flatten()
         .collect();
     // Re-read the file so an edit made meanwhile is kept; only unused keys leave it.
     let (ring, _) = keyring::load(path).map_err(key_file_error)?;

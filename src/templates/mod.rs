@@ -9,6 +9,7 @@
 
 pub mod cli;
 pub mod keyring;
+pub mod pin;
 pub mod stored;
 
 use std::{
@@ -27,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 pub use keyring::{KeyFileError, KeyRing, TemplateKey};
+pub use pin::SealedPin;
 
 use crate::{
     db::users::{binary_to_encoding, encoding_to_binary},
@@ -199,24 +201,55 @@ pub fn seal_with(
             .flat_map(|e| encoding_to_binary(e.as_slice()).bytes)
             .collect::<Vec<u8>>(),
     );
-    let mut nonce = [0u8; NONCE_LEN];
-    rand::rngs::OsRng.fill_bytes(&mut nonce);
-    let aad = associated_data(user_id);
-    let ciphertext = key
-        .cipher()
-        .encrypt(
-            Nonce::from_slice(&nonce),
-            Payload {
-                msg: &plaintext,
-                aad: &aad,
-            },
-        )
-        .map_err(|_| TemplateError::Seal)?;
+    let (nonce, ciphertext) = seal_bytes(key, &associated_data(user_id), &plaintext)?;
     Ok(StoredTemplates {
         key_id: key.id().to_string(),
-        nonce: generic(nonce.to_vec()),
-        ciphertext: generic(ciphertext),
+        nonce,
+        ciphertext,
     })
+}
+
+/// AES-256-GCM with a fresh random nonce: (nonce, ciphertext + tag).
+fn seal_bytes(key: &TemplateKey, aad: &[u8], plaintext: &[u8]) -> Result<(Binary, Binary), TemplateError> {
+    let mut nonce = [0u8; NONCE_LEN];
+    rand::rngs::OsRng.fill_bytes(&mut nonce);
+    let ciphertext = key
+        .cipher()
+        .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad })
+        .map_err(|_| TemplateError::Seal)?;
+    Ok((generic(nonce.to_vec()), generic(ciphertext)))
+}
+
+/// Opens what [`seal_bytes`] sealed with the key named `key_id` of `ring`.
+fn open_bytes(
+    ring: &KeyRing,
+    key_id: &str,
+    nonce: &Binary,
+    ciphertext: &Binary,
+    aad: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, TemplateError> {
+    let key = ring.get(key_id).ok_or_else(|| TemplateError::UnknownKey {
+        key_id: key_id.to_string(),
+        known: ring.ids().join(", "),
+    })?;
+    if nonce.bytes.len() != NONCE_LEN {
+        return Err(TemplateError::Malformed(format!(
+            "the nonce is {} bytes, not {NONCE_LEN}",
+            nonce.bytes.len()
+        )));
+    }
+    key.cipher()
+        .decrypt(
+            Nonce::from_slice(&nonce.bytes),
+            Payload {
+                msg: &ciphertext.bytes,
+                aad,
+            },
+        )
+        .map(Zeroizing::new)
+        .map_err(|_| TemplateError::DoesNotOpen {
+            key_id: key_id.to_string(),
+        })
 }
 
 fn open_with(
@@ -224,32 +257,13 @@ fn open_with(
     user_id: &ObjectId,
     stored: &StoredTemplates,
 ) -> Result<Vec<Encoding>, TemplateError> {
-    let key = ring
-        .get(&stored.key_id)
-        .ok_or_else(|| TemplateError::UnknownKey {
-            key_id: stored.key_id.clone(),
-            known: ring.ids().join(", "),
-        })?;
-    if stored.nonce.bytes.len() != NONCE_LEN {
-        return Err(TemplateError::Malformed(format!(
-            "the nonce is {} bytes, not {NONCE_LEN}",
-            stored.nonce.bytes.len()
-        )));
-    }
-    let aad = associated_data(user_id);
-    let plaintext = Zeroizing::new(
-        key.cipher()
-            .decrypt(
-                Nonce::from_slice(&stored.nonce.bytes),
-                Payload {
-                    msg: &stored.ciphertext.bytes,
-                    aad: &aad,
-                },
-            )
-            .map_err(|_| TemplateError::DoesNotOpen {
-                key_id: stored.key_id.clone(),
-            })?,
-    );
+    let plaintext = open_bytes(
+        ring,
+        &stored.key_id,
+        &stored.nonce,
+        &stored.ciphertext,
+        &associated_data(user_id),
+    )?;
     if !plaintext.len().is_multiple_of(ENCODING_BYTES) {
         return Err(TemplateError::Malformed(format!(
             "{} bytes is not a whole number of encodings",

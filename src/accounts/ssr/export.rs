@@ -14,7 +14,7 @@ pub struct AccountExport {
     pub exported_at: String,
     pub user: ExportedUser,
     pub sessions: Vec<ExportedSession>,
-    pub pin_lock: Option<ExportedPinLock>,
+    pub pin_locks: Vec<ExportedPinLock>,
     pub passkeys: Vec<ExportedPasskey>,
     pub history: Vec<ActivityEntry>,
 }
@@ -49,8 +49,11 @@ pub struct ExportedPasskey {
 
 #[derive(Serialize)]
 pub struct ExportedPinLock {
-    pub wrong_pins_in_a_row: u32,
-    pub last_wrong_pin_at: String,
+    /// `<account id(s)>` (wrong PINs today, all clients) or `<account id(s)>@<client address>`
+    /// (wrong PINs in a row from that client).
+    pub counts: String,
+    pub wrong_pins: u32,
+    pub last_wrong_pin_at: Option<String>,
 }
 
 fn time(at: DateTime) -> String {
@@ -90,7 +93,7 @@ pub async fn export_account(
         .await?
         .try_collect()
         .await?;
-    let pin_lock = state.db.pin_lock(id).await?;
+    let pin_locks = state.db.pin_locks_of(id).await?;
     let face_encodings = state
         .templates
         .open(&id, &user.face_templates)
@@ -112,7 +115,7 @@ pub async fn export_account(
             created_at: time(user.created_at),
             last_login_at: state.gallery.last_login(&id).or(user.last_login_at).map(time),
             face_encodings: face_encodings.iter().map(|e| e.as_slice().to_vec()).collect(),
-            pin_set: user.pin_hash.is_some(),
+            pin_set: user.pin_sealed.is_some() || user.pin_hash.is_some(),
         },
         sessions: sessions
             .into_iter()
@@ -123,10 +126,14 @@ pub async fn export_account(
                 last_seen_at: s.last_seen_at.map(time),
             })
             .collect(),
-        pin_lock: pin_lock.map(|lock| ExportedPinLock {
-            wrong_pins_in_a_row: lock.failures,
-            last_wrong_pin_at: time(lock.last_failure_at),
-        }),
+        pin_locks: pin_locks
+            .into_iter()
+            .map(|lock| ExportedPinLock {
+                counts: lock.key,
+                wrong_pins: lock.failures,
+                last_wrong_pin_at: lock.last_failure_at.map(time),
+            })
+            .collect(),
         passkeys: passkeys
             .into_iter()
             .map(|p| ExportedPasskey {
@@ -149,7 +156,7 @@ pub async fn delete_account(state: &AppState, signed_in: &SignedIn) -> Result<()
     crate::changes::forget_user(state, &id);
     let result = async {
         state.db.audit().delete_many(doc! { "user_id": id }).await?;
-        state.db.pin_locks().delete_one(doc! { "_id": id }).await?;
+        state.db.pin_locks().delete_many(doc! { "user_ids": id }).await?;
         state.db.passkeys().delete_many(doc! { "user_id": id }).await?;
         state.db.sessions().delete_many(doc! { "user_id": id }).await?;
         state.db.users().delete_one(doc! { "_id": id }).await?;

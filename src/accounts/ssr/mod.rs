@@ -44,7 +44,7 @@ use crate::{
     },
     error::AppError,
     face::{Encoding, ImageInput},
-    gallery::Person,
+    gallery::{Person, Pin},
     live::Purpose,
     state::AppState,
 };
@@ -128,6 +128,11 @@ pub async fn register_with_check(
         .templates
         .seal(&id, &kept)
         .map_err(|e| AppError::Internal(format!("sealing face templates: {e}")))?;
+    let pin_hash = second_factor::hash_pin(account.pin).await?;
+    let pin_sealed = state
+        .templates
+        .seal_pin(&id, &pin_hash)
+        .map_err(|e| AppError::Internal(format!("sealing a PIN hash: {e}")))?;
     let user = UserDoc {
         id,
         email: email.to_string(),
@@ -137,7 +142,8 @@ pub async fn register_with_check(
         face_templates,
         created_at: DateTime::now(),
         last_login_at: None,
-        pin_hash: Some(second_factor::hash_pin(account.pin).await?),
+        pin_sealed: Some(pin_sealed),
+        pin_hash: None,
     };
     match state.db.users().insert_one(&user).await {
         Ok(_) => {}
@@ -146,16 +152,12 @@ pub async fn register_with_check(
     }
     let person = Person {
         username: user.username.clone(),
-        pin_hash: user.pin_hash.clone(),
+        pin: Pin::Hash(pin_hash),
         last_login_at: None,
     };
     state.gallery.add(user.id, &kept, person);
-    let enrolled = Change::Enrolled {
-        user_id: user.id,
-        username: user.username.clone(),
-        templates: user.face_templates.clone(),
-        pin_hash: user.pin_hash.clone(),
-    };
+    // No secret in the log: the other instances read the new record by its id.
+    let enrolled = Change::Enrolled { user_id: user.id };
     if let Err(e) = state.changes.publish(enrolled).await {
         // The account exists; other instances enrol it at their next reconciliation.
         tracing::warn!(error = %e, "could not tell the other instances about a registration");
@@ -373,54 +375,85 @@ pub async fn login_with_check(
 }
 
 /// The second step of a login: the PIN for a ticket from [`login_with_check`]. A wrong PIN keeps
-/// the ticket for [`second_factor::TRIES_PER_TICKET`] tries in all.
+/// the ticket for [`second_factor::TRIES_PER_TICKET`] tries in all; a refusal before the PIN was
+/// tried (a lock, a check already running) uses none.
 pub async fn confirm_pin(
     state: &AppState,
     ticket_id: &str,
     pin: &str,
     context: LoginContext,
 ) -> Result<(SignedInUser, SessionToken), AppError> {
-    let ticket = state.tickets.take(ticket_id.trim())?;
-    let Some(_checking) = state.tickets.start_checking(&ticket.candidates) else {
-        state.tickets.give_back(ticket_id.trim(), ticket);
-        return Err(AppError::RetryLater {
-            code: "pin_check_running",
-            message: "A PIN for this account is being checked already. Try again in a moment.".into(),
-            retry_after: Duration::from_secs(1),
-        });
-    };
+    let ticket = state.tickets.begin_check(ticket_id.trim())?;
     // From memory: the users collection is not read on the PIN step.
-    let hashes: Vec<(ObjectId, String)> = ticket
+    let pins: Vec<(ObjectId, Pin)> = ticket
         .candidates
         .iter()
-        .filter_map(|id| state.gallery.pin_hash(id).map(|hash| (*id, hash)))
+        .filter_map(|id| state.gallery.pin(id).map(|pin| (*id, pin)))
+        .collect();
+    let hashes: Vec<(ObjectId, String)> = pins
+        .iter()
+        .filter_map(|(id, pin)| match pin {
+            Pin::Hash(hash) => Some((*id, hash.clone())),
+            Pin::None | Pin::Refused => None,
+        })
         .collect();
     if hashes.is_empty() {
+        if pins.iter().any(|(_, pin)| *pin == Pin::Refused) {
+            return Err(AppError::Unprocessable {
+                code: "pin_unavailable",
+                message: "This account's PIN cannot be checked right now. Use your passkey, or ask the administrator.".into(),
+            });
+        }
         return Err(AppError::Unauthorized(
             "This login has expired. Show your face again to log in.".into(),
         ));
     }
-    match second_factor::check_pin(state, pin.trim(), &hashes).await? {
-        PinCheck::Confirmed(user_id) => sign_in(state, user_id, context).await,
+    // An ambiguous ticket whose other account's PIN cannot be checked could sign in the wrong
+    // person with a PIN both share: refused.
+    let ambiguous = ticket.candidates.len() > 1;
+    if ambiguous && hashes.len() < ticket.candidates.len() {
+        return Err(AppError::NotIdentified {
+            code: "ambiguous_match",
+            message: AMBIGUOUS.into(),
+        });
+    }
+    let client = &context.client;
+    match second_factor::check_pin(state, pin.trim(), &hashes, client).await? {
+        PinCheck::Confirmed(user_id) => {
+            ticket.redeem();
+            sign_in(state, user_id, context).await
+        }
         PinCheck::Locked(wait) => Err(locked_error(wait)),
-        PinCheck::Wrong { locked_for, refused } => {
-            let event = if locked_for.is_some() {
-                Event::PinLocked
-            } else {
-                Event::PinRefused
-            };
-            for id in &refused {
-                audit::record(state, *id, event, Some(event.code()), &context.client).await;
+        PinCheck::BudgetSpent(wait) => Err(second_factor::daily_budget_spent(wait)),
+        PinCheck::Busy => Err(AppError::RetryLater {
+            code: "pin_check_running",
+            message: "A PIN for this account is being checked already. Try again in a moment.".into(),
+            retry_after: Duration::from_secs(1),
+        }),
+        PinCheck::Shared => {
+            ticket.redeem();
+            tracing::warn!("a PIN that both accounts of an ambiguous face share: nobody signed in");
+            Err(AppError::NotIdentified {
+                code: "ambiguous_match",
+                message: format!("{AMBIGUOUS} Or use your passkey."),
+            })
+        }
+        PinCheck::Wrong { locked_for } => {
+            // The history of an account is written only when the ticket names that account
+            // alone: on an ambiguous ticket the person may be the other one.
+            if let [account] = ticket.candidates[..] {
+                let event = if locked_for.is_some() {
+                    Event::PinLocked
+                } else {
+                    Event::PinRefused
+                };
+                audit::record(state, account, event, Some(event.code()), client).await;
             }
-            tracing::info!(
-                accounts = refused.len(),
-                locked = locked_for.is_some(),
-                "wrong PIN"
-            );
+            tracing::info!(ambiguous, locked = locked_for.is_some(), "wrong PIN");
+            let tries_left = ticket.spend();
             if let Some(wait) = locked_for {
                 return Err(locked_error(wait));
             }
-            let tries_left = state.tickets.give_back(ticket_id.trim(), ticket);
             Err(match tries_left {
                 0 => AppError::NotIdentified {
                     code: "wrong_pin_face_again",
