@@ -8,9 +8,7 @@ mod support;
 
 use std::time::Duration;
 
-use facegate::{accounts::ssr::second_factor::hash_pin, db::users::UserDoc};
 use futures::{SinkExt, StreamExt};
-use mongodb::bson::{DateTime, oid::ObjectId};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use support::{PIN, TestServer, client, clip_frames, count, only_user_encodings, post};
@@ -226,33 +224,7 @@ async fn two_near_equal_people(policy: &str) -> TestServer {
     .await;
     let (status, body) = register_clip(&server, "Franck", clip_frames("franck", 20.0, 7.0)).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let (_, encodings) = only_user_encodings(&server).await;
-    let id = ObjectId::new();
-    let twin_pin = hash_pin("730418").await.expect("hash");
-    let twin = UserDoc {
-        id,
-        email: "twin@example.org".into(),
-        email_key: "twin@example.org".into(),
-        username: "Twin".into(),
-        username_key: "twin".into(),
-        face_templates: server.state.templates.seal(&id, &encodings).expect("seal"),
-        created_at: DateTime::now(),
-        last_login_at: None,
-        pin_sealed: Some(server.state.templates.seal_pin(&id, &twin_pin).expect("seal")),
-        pin_hash: None,
-    };
-    let person = facegate::gallery::Person {
-        username: twin.username.clone(),
-        pin: facegate::gallery::Pin::Hash(twin_pin),
-        last_login_at: None,
-    };
-    server
-        .db()
-        .users()
-        .insert_one(&twin)
-        .await
-        .expect("insert the twin");
-    server.state.gallery.add(id, &encodings, person);
+    support::plant_twin(&server, "730418").await;
     server
 }
 

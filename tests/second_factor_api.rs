@@ -68,16 +68,7 @@ async fn run_out_the_lock(server: &TestServer, user_id: &str) {
 
 /// The per-client lock documents (`<accounts>@<client>`) left.
 async fn client_locks(server: &TestServer) -> Vec<facegate::db::pin_locks::PinLockDoc> {
-    use futures::TryStreamExt;
-    let all: Vec<_> = server
-        .db()
-        .pin_locks()
-        .find(doc! {})
-        .await
-        .expect("find")
-        .try_collect()
-        .await
-        .expect("read");
+    let all = support::all_of(&server.db().pin_locks()).await;
     all.into_iter().filter(|lock| lock.key.contains('@')).collect()
 }
 
@@ -583,36 +574,9 @@ async fn parallel_pins_on_one_ticket_use_no_try_but_the_one_checked() {
 /// Registration refuses an enrolled face, so the twin goes into the database and the gallery
 /// directly.
 async fn barack_and_his_twin(twin_pin: &str) -> (TestServer, String, mongodb::bson::oid::ObjectId) {
-    use facegate::{accounts::ssr::second_factor::hash_pin, db::users::UserDoc, gallery};
     let server = TestServer::start(SINGLE_IMAGE).await;
     let barack = register_barack(&server).await;
-    let (_, encodings) = support::only_user_encodings(&server).await;
-    let id = mongodb::bson::oid::ObjectId::new();
-    let phc = hash_pin(twin_pin).await.expect("hash");
-    let twin = UserDoc {
-        id,
-        email: "twin@example.org".into(),
-        email_key: "twin@example.org".into(),
-        username: "Twin".into(),
-        username_key: "twin".into(),
-        face_templates: server.state.templates.seal(&id, &encodings).expect("seal"),
-        created_at: DateTime::now(),
-        last_login_at: None,
-        pin_sealed: Some(server.state.templates.seal_pin(&id, &phc).expect("seal")),
-        pin_hash: None,
-    };
-    server
-        .db()
-        .users()
-        .insert_one(&twin)
-        .await
-        .expect("insert the twin");
-    let person = gallery::Person {
-        username: "Twin".into(),
-        pin: gallery::Pin::Hash(phc),
-        last_login_at: None,
-    };
-    server.state.gallery.add(id, &encodings, person);
+    let id = support::plant_twin(&server, twin_pin).await;
     (server, barack, id)
 }
 

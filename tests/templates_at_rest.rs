@@ -12,7 +12,6 @@ use facegate::{
     state::AppState,
     templates::{KeyRing, StoredTemplates, TemplateError, TemplateKey, keyring},
 };
-use futures::TryStreamExt;
 use mongodb::bson::{Binary, Bson, DateTime, Document, doc, oid::ObjectId, spec::BinarySubtype};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -227,13 +226,7 @@ async fn a_rotation_while_serving_keeps_every_user_able_to_log_in() {
     );
 
     // Every record is sealed with the new key; the running server took it up.
-    let users: Vec<Document> = raw_users(&server)
-        .find(doc! {})
-        .await
-        .expect("find")
-        .try_collect()
-        .await
-        .expect("read");
+    let users = support::all_of(&raw_users(&server)).await;
     assert_eq!(users.len(), 2);
     for document in users {
         let templates = document.get_document("face_templates").expect("templates");
@@ -468,16 +461,7 @@ async fn a_dump_holds_no_pin_hash_to_guess_offline_and_a_copied_pin_is_refused()
     // PHC string (which an offline search needs: salt, parameters and hash), nor holds one.
     let mut dumped = Vec::new();
     for collection in ["users", "changes"] {
-        let documents: Vec<Document> = server
-            .db()
-            .database()
-            .collection::<Document>(collection)
-            .find(doc! {})
-            .await
-            .expect("find")
-            .try_collect()
-            .await
-            .expect("read");
+        let documents = support::all_of(&server.db().database().collection::<Document>(collection)).await;
         assert!(!documents.is_empty(), "{collection} is empty");
         for document in documents {
             strings(&Bson::Document(document), collection, &mut dumped);

@@ -513,7 +513,6 @@ pub async fn only_user(server: &TestServer) -> facegate::db::users::UserDoc {
 /// Makes every stored session's login `minutes` old, in the database and in the server's memory
 /// (where page views read them), as if the logins had happened that long ago.
 pub async fn backdate_logins(server: &TestServer, minutes: i64) {
-    use futures::TryStreamExt;
     use mongodb::bson::{DateTime, doc};
     let then = DateTime::from_millis(DateTime::now().timestamp_millis() - minutes * 60_000);
     let sessions = server.db().sessions();
@@ -521,22 +520,66 @@ pub async fn backdate_logins(server: &TestServer, minutes: i64) {
         .update_many(doc! {}, doc! { "$set": { "created_at": then } })
         .await
         .expect("update");
-    let stored: Vec<_> = sessions
-        .find(doc! {})
+    for session in all_of(&sessions).await {
+        server.state.sessions.insert(session);
+    }
+}
+
+/// Every document of `collection`, read straight from the database.
+pub async fn all_of<T>(collection: &mongodb::Collection<T>) -> Vec<T>
+where
+    T: serde::de::DeserializeOwned + Send + Sync,
+{
+    use futures::TryStreamExt;
+    collection
+        .find(mongodb::bson::doc! {})
         .await
         .expect("find")
         .try_collect()
         .await
-        .expect("read");
-    for session in stored {
-        server.state.sessions.insert(session);
-    }
+        .expect("read")
 }
 
 /// Stores `session` as a login on this server would: in the database and in memory.
 pub async fn plant_session(server: &TestServer, session: facegate::db::sessions::SessionDoc) {
     server.db().sessions().insert_one(&session).await.expect("insert");
     server.state.sessions.insert(session);
+}
+
+/// Stores "Twin" (twin@example.org) with the face encodings of the one user this server has, as
+/// an identical twin would enrol, and PIN `pin` (sealed like a registration seals it), in the
+/// database and the gallery. Registration refuses an enrolled face, so tests that need two
+/// near-equal people plant the second one here. Returns the twin's id.
+pub async fn plant_twin(server: &TestServer, pin: &str) -> mongodb::bson::oid::ObjectId {
+    use facegate::{accounts::ssr::second_factor::hash_pin, db::users::UserDoc, gallery};
+    let (_, encodings) = only_user_encodings(server).await;
+    let id = mongodb::bson::oid::ObjectId::new();
+    let phc = hash_pin(pin).await.expect("hash");
+    let twin = UserDoc {
+        id,
+        email: "twin@example.org".into(),
+        email_key: "twin@example.org".into(),
+        username: "Twin".into(),
+        username_key: "twin".into(),
+        face_templates: server.state.templates.seal(&id, &encodings).expect("seal"),
+        created_at: mongodb::bson::DateTime::now(),
+        last_login_at: None,
+        pin_sealed: Some(server.state.templates.seal_pin(&id, &phc).expect("seal")),
+        pin_hash: None,
+    };
+    server
+        .db()
+        .users()
+        .insert_one(&twin)
+        .await
+        .expect("insert the twin");
+    let person = gallery::Person {
+        username: twin.username,
+        pin: gallery::Pin::Hash(phc),
+        last_login_at: None,
+    };
+    server.state.gallery.add(id, &encodings, person);
+    id
 }
 
 /// A response's status, `Retry-After` and JSON body (`null` when there is none).
