@@ -47,6 +47,8 @@ pub struct ChangeFeed {
     origin: Arc<str>,
     follower: Arc<Mutex<Follower>>,
     wake: Arc<Notify>,
+    /// Told after every read of the log by the follower (see [`Self::next_read`]).
+    read_done: Arc<Notify>,
     /// Users deleted lately: the reconciliation must not put back one it read just before the
     /// deletion.
     removed: Arc<std::sync::Mutex<HashMap<ObjectId, Instant>>>,
@@ -79,6 +81,7 @@ impl ChangeFeed {
                 failing: false,
             })),
             wake: Arc::default(),
+            read_done: Arc::default(),
             removed: Arc::default(),
         })
     }
@@ -132,6 +135,20 @@ impl ChangeFeed {
         }
     }
 
+    /// Waits until the follower has read the log once from start to end after this call (the
+    /// second read to finish: the first may have begun earlier), or `limit`. For a session
+    /// cookie this instance does not know: if its login happened on another instance a moment
+    /// ago, that read brings it. It costs the database nothing extra, so cookies made up by an
+    /// outsider cannot be turned into database reads.
+    pub async fn next_read(&self, limit: Duration) {
+        let two_reads = async {
+            for _ in 0..2 {
+                self.read_done.notified().await;
+            }
+        };
+        let _ = tokio::time::timeout(limit, two_reads).await;
+    }
+
     /// Follows the log until the process ends; also forgets expired sessions and reconciles
     /// memory with the collections now and then.
     pub fn spawn_follower(&self, state: AppState) {
@@ -147,6 +164,7 @@ impl ChangeFeed {
                     _ = feed.wake.notified() => {}
                 }
                 feed.catch_up(&state).await;
+                feed.read_done.notify_waiters();
                 if forgot_at.elapsed() >= FORGET_EXPIRED_EVERY {
                     forgot_at = Instant::now();
                     forget_expired_sessions(&state);
@@ -243,6 +261,7 @@ async fn apply(state: &AppState, entry: ChangeDoc) {
             state.sessions.remove_user(&user_id);
         }
         Change::PasskeyAdded { user_id } => state.passkeys.add_owner(user_id),
+        Change::PasskeysGone { user_id } => state.passkeys.forget_owner(&user_id),
         Change::Redacted {} => {}
     }
 }
@@ -298,10 +317,15 @@ pub async fn reconcile(state: &AppState) {
     let before_start = |id: &ObjectId| id.timestamp().timestamp_millis() < started.timestamp_millis();
     match stored_ids(&state.db, crate::db::sessions::COLLECTION).await {
         Ok(ids) => {
-            let stored: HashSet<String> = ids
+            let mut stored: HashSet<String> = ids
                 .into_iter()
                 .filter_map(|id| id.as_str().map(str::to_string))
                 .collect();
+            // Ended sessions keep their rows until the purge: they are not live.
+            match crate::db::sessions::ended(&state.db).await {
+                Ok(ended) => stored.retain(|hash| !ended.contains(hash)),
+                Err(e) => tracing::warn!(error = %e, "could not read the ended sessions"),
+            }
             let forgotten = state.sessions.keep_only_stored(&stored, started);
             if forgotten > 0 {
                 tracing::warn!(sessions = forgotten, "forgot sessions the database no longer has");

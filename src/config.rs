@@ -49,6 +49,11 @@ pub struct Config {
     #[arg(long, env = "FACEGATE_SECURE_COOKIES", default_value_t = false, action = clap::ArgAction::Set)]
     pub secure_cookies: bool,
 
+    /// Send `Strict-Transport-Security: max-age=31536000` (a year) on every HTTPS response, so
+    /// browsers stop using plain HTTP for this host. Turn it on once HTTPS is there to stay.
+    #[arg(long, env = "FACEGATE_HSTS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub hsts: bool,
+
     /// Largest request body accepted, in bytes; refused with 413 before it is read.
     #[arg(long, env = "FACEGATE_MAX_BODY_BYTES", default_value_t = 8 * 1024 * 1024)]
     pub max_body_bytes: usize,

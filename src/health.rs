@@ -1,5 +1,17 @@
 //! `GET /healthz`: is the database reachable, are the models loaded, which version runs; 503
 //! "draining" once the server is shutting down.
+//!
+//! The database is pinged by a background task every [`CHECK_EVERY`], not per request: anyone
+//! can call `/healthz`, and it must not hand them database work. Nothing about the machine (paths,
+//! worker counts) is in the answer; the start-up log has it.
+
+use std::{
+    sync::{
+        Arc, Weak,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
 
 use axum::{
     Extension, Json,
@@ -9,7 +21,48 @@ use axum::{
 };
 use serde::Serialize;
 
-use crate::{server::Drain, state::AppState};
+use crate::{db::Db, server::Drain, state::AppState};
+
+/// How often the database is pinged; `/healthz` reports the latest answer.
+pub const CHECK_EVERY: Duration = Duration::from_secs(2);
+/// A ping that takes longer counts as unreachable.
+const PING_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The latest background check of the database.
+#[derive(Clone)]
+pub struct DatabaseHealth(Arc<AtomicBool>);
+
+impl DatabaseHealth {
+    /// Starts checking `db` in the background (it was reachable at start-up); the task ends
+    /// when the last copy of this is dropped (with the router).
+    pub fn watch(db: Db) -> Self {
+        let reachable = Arc::new(AtomicBool::new(true));
+        let weak: Weak<AtomicBool> = Arc::downgrade(&reachable);
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(CHECK_EVERY);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                let ok = matches!(tokio::time::timeout(PING_TIMEOUT, db.ping()).await, Ok(Ok(())));
+                let Some(reachable) = weak.upgrade() else {
+                    return;
+                };
+                if reachable.swap(ok, Ordering::Relaxed) != ok {
+                    if ok {
+                        tracing::info!("health check: the database answers again");
+                    } else {
+                        tracing::warn!("health check: database unreachable");
+                    }
+                }
+            }
+        });
+        Self(reachable)
+    }
+
+    fn reachable(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
 
 #[derive(Serialize)]
 struct Health {
@@ -22,8 +75,6 @@ struct Health {
 #[derive(Serialize)]
 struct Component {
     ok: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    detail: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -32,7 +83,11 @@ struct Draining {
     version: &'static str,
 }
 
-pub async fn healthz(State(state): State<AppState>, drain: Option<Extension<Drain>>) -> Response {
+pub async fn healthz(
+    State(state): State<AppState>,
+    Extension(database): Extension<DatabaseHealth>,
+    drain: Option<Extension<Drain>>,
+) -> Response {
     // Shutting down: a load balancer should stop sending here, whatever else is fine.
     if drain.is_some_and(|Extension(drain)| drain.is_draining()) {
         let body = Draining {
@@ -41,22 +96,11 @@ pub async fn healthz(State(state): State<AppState>, drain: Option<Extension<Drai
         };
         return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
     }
-    let database = match state.db.ping().await {
-        Ok(()) => Component {
-            ok: true,
-            detail: None,
-        },
-        Err(e) => {
-            tracing::warn!(error = %e, "health check: database unreachable");
-            Component {
-                ok: false,
-                detail: Some("unreachable".into()),
-            }
-        }
+    let database = Component {
+        ok: database.reachable(),
     };
     let models = Component {
         ok: state.faces.models_loaded(),
-        detail: Some(state.faces.describe()),
     };
     let healthy = database.ok && models.ok;
     let status = if healthy {

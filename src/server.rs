@@ -250,7 +250,10 @@ pub fn router(state: AppState) -> Router {
     let leptos_options = state.leptos_options.clone();
     let max_body = state.config.max_body_bytes;
     let app = Router::new()
-        .route("/healthz", get(health::healthz))
+        .route(
+            "/healthz",
+            get(health::healthz).layer(Extension(health::DatabaseHealth::watch(state.db.clone()))),
+        )
         .merge(rest::routes())
         .leptos_routes_with_context(
             &state,

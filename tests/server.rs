@@ -45,7 +45,15 @@ async fn healthz_reports_database_and_models() {
 async fn healthz_says_degraded_when_the_database_goes_away() {
     let mut server = TestServer::start(&[]).await;
     server.db.stop();
-    let response = reqwest::get(server.url("/healthz")).await.expect("request");
+    // The database is checked in the background (every 2 s, 3 s timeout), not per request.
+    let mut response = reqwest::get(server.url("/healthz")).await.expect("request");
+    for _ in 0..40 {
+        if response.status() == 503 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        response = reqwest::get(server.url("/healthz")).await.expect("request");
+    }
     assert_eq!(response.status(), 503);
     let body: serde_json::Value = response.json().await.expect("json");
     assert_eq!(body["status"], "degraded");

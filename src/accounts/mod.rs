@@ -89,6 +89,42 @@ pub struct SecondFactorPrompt {
     pub expires_in_secs: u64,
 }
 
+/// "2026-11-28T14:03:05.123Z" → "2026-11-28 14:03 UTC"; the same on server and browser.
+pub fn readable_time(rfc3339: &str) -> String {
+    match (rfc3339.get(..10), rfc3339.get(11..16)) {
+        (Some(date), Some(time)) => format!("{date} {time} UTC"),
+        _ => rfc3339.to_string(),
+    }
+}
+
+/// One of the account's passkeys, as its owner sees it (`GET /api/account/passkeys`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeyInfo {
+    pub id: String,
+    pub name: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    /// The latest login it confirmed, if any.
+    pub last_used_at: Option<String>,
+}
+
+/// Longest passkey name, in characters.
+pub const PASSKEY_NAME_MAX: usize = 64;
+
+/// A passkey's name: 1-64 characters after trimming, no control characters.
+pub fn validate_passkey_name(name: &str) -> Result<(), String> {
+    let length = name.chars().count();
+    if length == 0 || length > PASSKEY_NAME_MAX {
+        return Err(format!(
+            "Give the passkey a name of 1 to {PASSKEY_NAME_MAX} characters."
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err("A passkey name cannot contain control characters.".into());
+    }
+    Ok(())
+}
+
 /// One line of an account's history, as its owner sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActivityEntry {
@@ -115,6 +151,7 @@ impl ActivityEntry {
             "signed_out_everywhere" => "Signed out everywhere",
             "exported" => "Data exported",
             "passkey_added" => "Passkey added",
+            "passkey_removed" => "Passkey removed",
             _ => "Other",
         }
     }

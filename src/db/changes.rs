@@ -57,6 +57,10 @@ pub enum Change {
     PasskeyAdded {
         user_id: ObjectId,
     },
+    /// The account removed its last passkey: logins no longer offer one.
+    PasskeysGone {
+        user_id: ObjectId,
+    },
     /// What was here belonged to an account since deleted (nothing to apply). Kept, not deleted,
     /// so that followers see no gap in the numbers.
     Redacted {},
@@ -118,15 +122,58 @@ pub async fn append(db: &Db, seq: i64, origin: &str, change: Change) -> mongodb:
     db.changes().insert_one(&entry).await.map(|_| ())
 }
 
-/// Changes numbered `from` or later, in order.
+/// Changes numbered `from` or later, in order. An entry this version cannot read — damaged, or
+/// a kind of change a newer version writes — is logged and stands in the result as
+/// [`Change::Redacted`] (nothing to apply) under its number: the follower moves past it instead
+/// of failing on every read from then on, and later changes are applied in order as usual.
 pub async fn since(db: &Db, from: i64) -> mongodb::error::Result<Vec<ChangeDoc>> {
     use futures::TryStreamExt;
-    db.changes()
+    let raw: Vec<mongodb::bson::Document> = db
+        .database()
+        .collection(COLLECTION)
         .find(doc! { "_id": { "$gte": from } })
         .sort(doc! { "_id": 1 })
         .await?
         .try_collect()
-        .await
+        .await?;
+    Ok(raw.into_iter().filter_map(readable).collect())
+}
+
+/// One log entry as this version reads it; see [`since`]. `None` (logged) for an entry without
+/// even a number, which no follower can place.
+fn readable(raw: mongodb::bson::Document) -> Option<ChangeDoc> {
+    let error = match mongodb::bson::from_document::<ChangeDoc>(raw.clone()) {
+        Ok(entry) => return Some(entry),
+        Err(e) => e,
+    };
+    let seq = match raw.get("_id") {
+        Some(mongodb::bson::Bson::Int64(seq)) => *seq,
+        Some(mongodb::bson::Bson::Int32(seq)) => i64::from(*seq),
+        _ => {
+            tracing::error!(%error, "skipped a change log entry without a number");
+            return None;
+        }
+    };
+    let kind = raw
+        .get_document("change")
+        .ok()
+        .and_then(|change| change.keys().next().cloned())
+        .unwrap_or_default();
+    tracing::warn!(
+        seq,
+        kind,
+        %error,
+        "skipped a change log entry this version cannot read (damaged, or written by a newer version)"
+    );
+    Some(ChangeDoc {
+        seq,
+        at: raw
+            .get_datetime("at")
+            .copied()
+            .unwrap_or_else(|_| DateTime::now()),
+        origin: String::new(),
+        change: Change::Redacted {},
+    })
 }
 
 /// Deletes changes older than [`KEPT_FOR`] (background housekeeping).
@@ -148,6 +195,7 @@ pub async fn forget_user(db: &Db, user_id: ObjectId) -> mongodb::error::Result<u
             { "change.enrolled.user_id": user_id },
             { "change.session_opened.session.user_id": user_id },
             { "change.passkey_added.user_id": user_id },
+            { "change.passkeys_gone.user_id": user_id },
             { "change.sessions_ended.user_id": user_id },
             ] },
             doc! { "$set": { "change": { "redacted": {} } } },
@@ -158,4 +206,27 @@ pub async fn forget_user(db: &Db, user_id: ObjectId) -> mongodb::error::Result<u
 
 pub async fn ensure_indexes(db: &Db) -> mongodb::error::Result<()> {
     super::create_missing_indexes(&db.changes(), vec![super::plain_index("at", None)]).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unreadable_entries_keep_their_number_and_apply_nothing() {
+        let future_kind = doc! { "_id": 7_i64, "at": DateTime::now(), "origin": "newer", "change": { "device_trusted": { "user_id": ObjectId::new() } } };
+        let damaged =
+            doc! { "_id": 8_i64, "origin": "x", "change": { "session_ended": { "token_hash": 42 } } };
+        let no_number = doc! { "_id": "nine", "change": {} };
+        let good = doc! { "_id": 10_i64, "at": DateTime::now(), "origin": "o", "change": { "session_ended": { "token_hash": "t" } } };
+        let read: Vec<ChangeDoc> = [future_kind, damaged, no_number, good]
+            .into_iter()
+            .filter_map(readable)
+            .collect();
+        let summary: Vec<(i64, bool)> = read
+            .iter()
+            .map(|e| (e.seq, e.change == Change::Redacted {}))
+            .collect();
+        assert_eq!(summary, [(7, true), (8, true), (10, false)]);
+    }
 }

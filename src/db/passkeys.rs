@@ -19,6 +19,9 @@ pub struct PasskeyDoc {
     /// webauthn-rs' `Passkey` as JSON: its byte fields then round-trip exactly, whatever the
     /// database's BSON conventions.
     pub credential: String,
+    /// The owner's name for it (passkeys added before names existed have none).
+    #[serde(default)]
+    pub name: String,
     pub created_at: DateTime,
     #[serde(default)]
     pub last_used_at: Option<DateTime>,

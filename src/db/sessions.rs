@@ -38,6 +38,10 @@ pub struct SessionDoc {
     /// The user's login before this one, shown on the welcome page.
     #[serde(default)]
     pub previous_login_at: Option<DateTime>,
+    /// The login passed a second factor (PIN or passkey) after the face, not the face alone
+    /// (`second-factor = off` or `ambiguous`, an account without a PIN). Adding a passkey needs it.
+    #[serde(default)]
+    pub second_factor: bool,
 }
 
 impl Db {
@@ -127,10 +131,12 @@ pub async fn purge_expired(db: &Db, idle_since: DateTime) -> mongodb::error::Res
     Ok(result.deleted_count)
 }
 
-/// Every session not yet past its end or idle timeout, nor ended (start-up: one read of the
-/// collection).
+/// Every session not yet past its end or idle timeout, nor ended (start-up: one read of each
+/// collection). A session ended by a logout keeps its row until the next purge: the
+/// `ended_sessions` mark is what keeps it ended across a restart.
 pub async fn all_live(db: &Db, idle: std::time::Duration) -> mongodb::error::Result<Vec<SessionDoc>> {
     use futures::TryStreamExt;
+    let ended = ended(db).await?;
     let now = DateTime::now();
     let idle_since = DateTime::from_millis(now.timestamp_millis() - idle.as_millis() as i64);
     let sessions: Vec<SessionDoc> = db
@@ -142,5 +148,6 @@ pub async fn all_live(db: &Db, idle: std::time::Duration) -> mongodb::error::Res
     Ok(sessions
         .into_iter()
         .filter(|s| s.last_seen_at.unwrap_or(s.created_at) >= idle_since)
+        .filter(|s| !ended.contains(&s.token_hash))
         .collect())
 }

@@ -31,6 +31,9 @@ pub enum AppError {
     /// Signed in, but not allowed (someone else's data, a login too old for this step).
     #[error("{message}")]
     Forbidden { code: &'static str, message: String },
+    /// What the request names does not exist (or is not the signed-in person's).
+    #[error("{message}")]
+    NotFound { code: &'static str, message: String },
     /// A unique value is taken (email already registered, username taken).
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
@@ -67,6 +70,7 @@ impl AppError {
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unauthorized(_) | Self::NotIdentified { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::RetryLater { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Busy(_) | Self::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -83,6 +87,7 @@ impl AppError {
             | Self::Conflict { code, .. }
             | Self::NotIdentified { code, .. }
             | Self::Forbidden { code, .. }
+            | Self::NotFound { code, .. }
             | Self::RetryLater { code, .. } => code,
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",

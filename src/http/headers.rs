@@ -108,6 +108,27 @@ fn set_fixed_headers(headers: &mut HeaderMap) {
     }
 }
 
+/// HSTS lifetime when `hsts` is on: a year, the usual value (and what preload lists ask for).
+/// No `includeSubDomains`: facegate does not speak for its sibling hosts.
+pub const HSTS: &str = "max-age=31536000";
+
+/// Middleware (inside [`super::client::attach_client_info`]): `Strict-Transport-Security` on
+/// every response to a client served over HTTPS, when the `hsts` setting is on. Browsers ignore
+/// it over plain HTTP, so it is not sent there.
+pub async fn add_hsts(State(on): State<bool>, request: Request, next: Next) -> Response {
+    let https = request
+        .extensions()
+        .get::<super::ClientInfo>()
+        .is_some_and(|client| client.https);
+    let mut response = next.run(request).await;
+    if on && https {
+        response
+            .headers_mut()
+            .insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
+    }
+    response
+}
+
 /// The built JS/wasm/CSS under `/pkg/` and the favicon may be cached (revalidated by their ETag
 /// and Last-Modified: their names do not change between builds).
 fn is_static_asset(path: &str) -> bool {

@@ -46,6 +46,7 @@ pub fn protect(router: Router<AppState>, state: &AppState) -> Router<AppState> {
         .layer(from_fn_with_state(admission, admission::enforce))
         .layer(from_fn_with_state(throttle, throttle::enforce))
         .layer(from_fn_with_state(Arc::clone(&config), origin::refuse_cross_site))
+        .layer(from_fn_with_state(config.hsts, headers::add_hsts))
         .layer(from_fn_with_state(config, client::attach_client_info))
         .layer(from_fn_with_state(
             Arc::new(CspSettings::from_env()),

@@ -23,7 +23,7 @@ pub const CROSS_SITE_MESSAGE: &str =
 
 /// Middleware: 403 `forbidden` for a cross-site state-changing request or WebSocket upgrade.
 pub async fn refuse_cross_site(State(config): State<Arc<Config>>, request: Request, next: Next) -> Response {
-    if needs_origin_check(request.method(), request.headers()) {
+    if needs_origin_check(request.method(), request.uri().path(), request.headers()) {
         let https = request
             .extensions()
             .get::<ClientInfo>()
@@ -45,8 +45,14 @@ pub async fn refuse_cross_site(State(config): State<Arc<Config>>, request: Reque
     next.run(request).await
 }
 
-fn needs_origin_check(method: &Method, headers: &HeaderMap) -> bool {
-    let safe = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+/// `GET` routes that act as well as read, checked like state-changing requests: the export
+/// writes an entry in the history and hands a file to the browser, and a link on another site
+/// (a top-level navigation, which carries the `SameSite=Lax` cookie) must not trigger it.
+pub const GUARDED_READS: &[&str] = &["/api/account/export"];
+
+fn needs_origin_check(method: &Method, path: &str, headers: &HeaderMap) -> bool {
+    let safe =
+        matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) && !GUARDED_READS.contains(&path);
     let upgrade = headers
         .get(header::UPGRADE)
         .and_then(|v| v.to_str().ok())

@@ -114,6 +114,27 @@ pub static THROTTLED_ROUTES: &[ThrottledRoute] = &[
         <server_fns::FinishPasskeyLogin as ServerFn>::PATH,
         ThrottleClass::SecondFactor,
     ),
+    // Adding a passkey: its ceremony counts like a second-factor step.
+    route(
+        Method::POST,
+        "/api/account/passkeys/start",
+        ThrottleClass::SecondFactor,
+    ),
+    route(
+        Method::POST,
+        "/api/account/passkeys/finish",
+        ThrottleClass::SecondFactor,
+    ),
+    route(
+        Method::POST,
+        <server_fns::StartAddingPasskey as ServerFn>::PATH,
+        ThrottleClass::SecondFactor,
+    ),
+    route(
+        Method::POST,
+        <server_fns::FinishAddingPasskey as ServerFn>::PATH,
+        ThrottleClass::SecondFactor,
+    ),
 ];
 
 /// The class of a request, if it is throttled.

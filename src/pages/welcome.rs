@@ -2,18 +2,10 @@ use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
 use crate::{
-    accounts::{ActivityEntry, SignedInUser},
-    components::passkey::AddPasskey,
+    accounts::{ActivityEntry, SignedInUser, readable_time},
+    components::passkey::PasskeysSection,
     server_fns::{DeleteAccount, LogOut, SignOutEverywhere, account_history, current_user},
 };
-
-/// "2026-11-28T14:03:05.123Z" → "2026-11-28 14:03 UTC"; the same on server and browser.
-fn readable_time(rfc3339: &str) -> String {
-    match (rfc3339.get(..10), rfc3339.get(11..16)) {
-        (Some(date), Some(time)) => format!("{date} {time} UTC"),
-        _ => rfc3339.to_string(),
-    }
-}
 
 /// "Welcome, NAME" on the first sign-in, "Welcome back, NAME" after that.
 fn greeting(user: &SignedInUser) -> String {
@@ -31,7 +23,7 @@ pub fn WelcomePage() -> impl IntoView {
     let delete_account = ServerAction::<DeleteAccount>::new();
     // Bumped when something new happened to the account on this page: the history reloads.
     let history_version = RwSignal::new(0_u32);
-    let on_passkey_added = Callback::new(move |()| history_version.update(|n| *n += 1));
+    let on_passkeys_changed = Callback::new(move |()| history_version.update(|n| *n += 1));
     let delete_refused = move || {
         delete_account
             .value()
@@ -61,7 +53,7 @@ pub fn WelcomePage() -> impl IntoView {
                                 </ActionForm>
                             </div>
                         </section>
-                        <AddPasskey on_added=on_passkey_added />
+                        <PasskeysSection on_changed=on_passkeys_changed />
                         <RecentActivity version=history_version />
                         <section class="card">
                             <h2>"Your data"</h2>

@@ -2,7 +2,8 @@
 //! `POST /api/register`, `POST /api/login`, `GET /api/greeting`, plus the PIN step
 //! `POST /api/login/pin`, `POST /api/logout` and the account: `GET /api/account/history`,
 //! `GET /api/account/export`, `POST /api/account/sign-out-everywhere`, `DELETE /api/account`,
-//! passkeys: `POST /api/account/passkeys/{start,finish}` and `POST /api/login/passkey/{start,finish}`;
+//! passkeys: `GET /api/account/passkeys`, `PATCH`/`DELETE /api/account/passkeys/{id}`,
+//! `POST /api/account/passkeys/{start,finish}` and `POST /api/login/passkey/{start,finish}`;
 //! the live face check: `GET /api/live` (WebSocket) and
 //! `POST /api/liveness` (a challenge for uploaded clips).
 //! The original's root paths (`POST /register`, `POST /login`, `GET /greeting`) are aliases.
@@ -22,7 +23,7 @@ mod register;
 use axum::{
     Router,
     extract::{FromRequest, rejection::JsonRejection},
-    routing::{delete, get, post},
+    routing::{delete, get, patch, post},
 };
 
 use crate::{error::AppError, state::AppState};
@@ -44,6 +45,11 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/account/sign-out-everywhere",
             post(account::sign_out_everywhere),
+        )
+        .route("/api/account/passkeys", get(passkeys::list))
+        .route(
+            "/api/account/passkeys/{id}",
+            patch(passkeys::rename).delete(passkeys::remove),
         )
         .route("/api/account/passkeys/start", post(passkeys::start_adding))
         .route("/api/account/passkeys/finish", post(passkeys::finish_adding))

@@ -1,10 +1,10 @@
-//! Passkeys over REST: add one to the signed-in account; use one instead of the PIN at login.
-//! Bodies follow the WebAuthn JSON format (`PublicKeyCredential.toJSON()`).
+//! Passkeys over REST: list, add, rename and remove the signed-in account's; use one instead of
+//! the PIN at login. Bodies follow the WebAuthn JSON format (`PublicKeyCredential.toJSON()`).
 
 use axum::{
     Json,
-    extract::State,
-    http::HeaderMap,
+    extract::{Path, State},
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
@@ -12,7 +12,10 @@ use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
 
 use super::ApiJson;
 use crate::{
-    accounts::ssr::{ClientMeta, LoginContext, SignedIn, passkeys},
+    accounts::{
+        PasskeyInfo,
+        ssr::{ClientMeta, LoginContext, SignedIn, passkeys},
+    },
     error::AppError,
     state::AppState,
 };
@@ -30,9 +33,11 @@ pub async fn start_adding(
 pub struct FinishAdding {
     ceremony: String,
     credential: RegisterPublicKeyCredential,
+    /// Optional; "Passkey added <date>" when absent.
+    name: Option<String>,
 }
 
-/// `POST /api/account/passkeys/finish` with `{ceremony, credential}` → 204.
+/// `POST /api/account/passkeys/finish` with `{ceremony, credential[, name]}` → 204.
 pub async fn finish_adding(
     State(state): State<AppState>,
     signed_in: SignedIn,
@@ -44,10 +49,46 @@ pub async fn finish_adding(
         &signed_in,
         &request.ceremony,
         &request.credential,
+        request.name.as_deref(),
         &client,
     )
     .await?;
-    Ok(axum::http::StatusCode::NO_CONTENT)
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/account/passkeys` → `[{id, name, created_at, last_used_at}, …]`, oldest first.
+pub async fn list(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+) -> Result<Json<Vec<PasskeyInfo>>, AppError> {
+    Ok(Json(passkeys::list(&state, &signed_in).await?))
+}
+
+#[derive(Deserialize)]
+pub struct Rename {
+    name: String,
+}
+
+/// `PATCH /api/account/passkeys/{id}` with `{name}` → 204.
+pub async fn rename(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<Rename>,
+) -> Result<StatusCode, AppError> {
+    passkeys::rename(&state, &signed_in, &id, &request.name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `DELETE /api/account/passkeys/{id}` → 204 (login under 5 minutes old).
+pub async fn remove(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    client: ClientMeta,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    passkeys::remove(&state, &signed_in, &id, &client).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize)]

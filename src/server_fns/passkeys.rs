@@ -1,11 +1,15 @@
-//! Passkeys from the pages: adding one on the welcome page, using one instead of the PIN at login.
+//! Passkeys from the pages: listing, adding, renaming and removing them on the welcome page, using
+//! one instead of the PIN at login.
 //! Options and credentials travel as JSON text: the browser hands them to and takes them from
 //! `navigator.credentials` in the WebAuthn JSON format (`parseCreationOptionsFromJSON`,
 //! `toJSON()`), which webauthn-rs reads as is.
 
 use leptos::prelude::*;
 
-use crate::{accounts::SignedInUser, error::ApiError};
+use crate::{
+    accounts::{PasskeyInfo, SignedInUser},
+    error::ApiError,
+};
 
 #[cfg(feature = "ssr")]
 fn parse<T: serde::de::DeserializeOwned>(credential: &str) -> Result<T, ApiError> {
@@ -46,7 +50,7 @@ pub async fn finish_adding_passkey(ceremony: String, credential: String) -> Resu
     let signed_in: ssr::SignedIn = super::ssr::extract(&state).await?;
     let client: ssr::ClientMeta = super::ssr::extract(&state).await?;
     let credential = parse(&credential)?;
-    ssr::passkeys::finish_adding(&state, &signed_in, &ceremony, &credential, &client)
+    ssr::passkeys::finish_adding(&state, &signed_in, &ceremony, &credential, None, &client)
         .await
         .map_err(AppError::into_server_fn_error)
 }
@@ -75,4 +79,38 @@ pub async fn finish_passkey_login(ceremony: String, credential: String) -> Resul
     let cookie = super::ssr::session_cookie(&state).set(&token, state.config.accounts.session_lifetime());
     super::ssr::set_cookie(cookie);
     Ok(user)
+}
+
+/// The signed-in account's passkeys, oldest first.
+#[server(prefix = "/fn", endpoint = "list_passkeys")]
+pub async fn list_passkeys() -> Result<Vec<PasskeyInfo>, ApiError> {
+    use crate::{accounts::ssr, error::AppError};
+    let state = super::ssr::app_state()?;
+    let signed_in: ssr::SignedIn = super::ssr::extract(&state).await?;
+    ssr::passkeys::list(&state, &signed_in)
+        .await
+        .map_err(AppError::into_server_fn_error)
+}
+
+/// Renames one of the signed-in account's passkeys.
+#[server(prefix = "/fn", endpoint = "rename_passkey")]
+pub async fn rename_passkey(id: String, name: String) -> Result<(), ApiError> {
+    use crate::{accounts::ssr, error::AppError};
+    let state = super::ssr::app_state()?;
+    let signed_in: ssr::SignedIn = super::ssr::extract(&state).await?;
+    ssr::passkeys::rename(&state, &signed_in, &id, &name)
+        .await
+        .map_err(AppError::into_server_fn_error)
+}
+
+/// Removes one of the signed-in account's passkeys (login under 5 minutes old).
+#[server(prefix = "/fn", endpoint = "remove_passkey")]
+pub async fn remove_passkey(id: String) -> Result<(), ApiError> {
+    use crate::{accounts::ssr, error::AppError};
+    let state = super::ssr::app_state()?;
+    let signed_in: ssr::SignedIn = super::ssr::extract(&state).await?;
+    let client: ssr::ClientMeta = super::ssr::extract(&state).await?;
+    ssr::passkeys::remove(&state, &signed_in, &id, &client)
+        .await
+        .map_err(AppError::into_server_fn_error)
 }

@@ -22,6 +22,7 @@ pub enum Event {
     SignedOutEverywhere,
     Exported,
     PasskeyAdded,
+    PasskeyRemoved,
 }
 
 impl Event {
@@ -35,6 +36,7 @@ impl Event {
             Self::SignedOutEverywhere => "signed_out_everywhere",
             Self::Exported => "exported",
             Self::PasskeyAdded => "passkey_added",
+            Self::PasskeyRemoved => "passkey_removed",
         }
     }
 

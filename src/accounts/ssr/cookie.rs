@@ -64,9 +64,12 @@ impl SessionCookie {
     }
 }
 
-/// The session token from a request's `Cookie` headers (either name: a deployment that moved to
-/// HTTPS still reads the cookies it set before).
-pub fn token_from_headers(headers: &HeaderMap) -> Option<SessionToken> {
+/// The session token from a request's `Cookie` headers. Over HTTPS only
+/// `__Host-facegate_session` counts: a plain `facegate_session` can be planted by a sibling
+/// subdomain or an attacker on plain HTTP (session fixation), which the `__Host-` prefix rules
+/// out. Over plain HTTP the `__Host-` one (set on `localhost`, which browsers treat as secure)
+/// wins, then the plain one.
+pub fn token_from_headers(headers: &HeaderMap, https: bool) -> Option<SessionToken> {
     let pairs: Vec<(&str, &str)> = headers
         .get_all(axum::http::header::COOKIE)
         .iter()
@@ -75,7 +78,12 @@ pub fn token_from_headers(headers: &HeaderMap) -> Option<SessionToken> {
         .filter_map(|pair| pair.trim().split_once('='))
         .filter(|(_, value)| !value.is_empty())
         .collect();
-    [SECURE_SESSION_COOKIE, SESSION_COOKIE]
+    let names: &[&str] = if https {
+        &[SECURE_SESSION_COOKIE]
+    } else {
+        &[SECURE_SESSION_COOKIE, SESSION_COOKIE]
+    };
+    names
         .iter()
         .find_map(|wanted| pairs.iter().find(|(name, _)| name == wanted))
         .map(|(_, value)| SessionToken::from_cookie(value))
@@ -100,8 +108,12 @@ mod tests {
             "theme=dark; facegate_session=abc123".parse().expect("header"),
         );
         assert_eq!(
-            token_from_headers(&headers).map(|t| t.expose().to_string()),
+            token_from_headers(&headers, false).map(|t| t.expose().to_string()),
             Some("abc123".into())
+        );
+        assert!(
+            token_from_headers(&headers, true).is_none(),
+            "over HTTPS only the __Host- cookie counts"
         );
     }
 
@@ -123,9 +135,11 @@ mod tests {
                 .parse()
                 .expect("header"),
         );
-        assert_eq!(
-            token_from_headers(&headers).map(|t| t.expose().to_string()),
-            Some("new".into())
-        );
+        for https in [false, true] {
+            assert_eq!(
+                token_from_headers(&headers, https).map(|t| t.expose().to_string()),
+                Some("new".into())
+            );
+        }
     }
 }

@@ -77,8 +77,10 @@ pub struct NewAccount<'a> {
 }
 
 /// Registers with the face of a passed live check (`proof` from the live socket). A refusal the
-/// person can fix without a new check (a taken username or email, an invalid field) leaves the
-/// proof redeemable until it expires.
+/// person can fix without a new check leaves the proof redeemable within its original lifetime:
+/// an invalid field (refused before the proof is taken) any number of times, a taken username
+/// or email [`crate::live::ssr::PROOF_RETURNS`] times — so one face check cannot probe a list
+/// of addresses for accounts.
 pub async fn register_with_proof(
     state: &AppState,
     account: NewAccount<'_>,
@@ -86,11 +88,17 @@ pub async fn register_with_proof(
     client: &ClientMeta,
 ) -> Result<Registered, AppError> {
     validate_form(&account)?;
-    let check = state.live.take_proof(proof.trim(), Purpose::Register)?;
-    match register_with_check(state, account, &check.encodings, client).await {
-        Err(error @ AppError::Conflict { code, .. }) if code != FACE_TAKEN_CODE => {
-            state.live.restore_proof(proof.trim(), check);
-            Err(error)
+    let taken = state
+        .live
+        .take_returnable_proof(proof.trim(), Purpose::Register)?;
+    match register_with_check(state, account, &taken.check.encodings, client).await {
+        Err(AppError::Conflict { code, message }) if code != FACE_TAKEN_CODE => {
+            let message = if state.live.restore_proof(proof.trim(), taken) {
+                message
+            } else {
+                format!("{message} Show your face again to try once more.")
+            };
+            Err(AppError::Conflict { code, message })
         }
         other => other,
     }
@@ -262,9 +270,10 @@ pub struct LoginContext {
 
 impl LoginContext {
     pub fn new(client: ClientMeta, headers: &axum::http::HeaderMap) -> Self {
+        // Either cookie name: the old session is only ended, never used.
         Self {
             client,
-            previous: token_from_headers(headers),
+            previous: token_from_headers(headers, false),
         }
     }
 }
@@ -370,7 +379,7 @@ pub async fn login_with_check(
             expires_in_secs: second_factor::TICKET_TTL.as_secs(),
         }));
     }
-    let (user, token) = sign_in(state, identified.best, context).await?;
+    let (user, token) = sign_in(state, identified.best, false, context).await?;
     Ok(LoginOutcome::SignedIn(user, token))
 }
 
@@ -421,7 +430,7 @@ pub async fn confirm_pin(
     match second_factor::check_pin(state, pin.trim(), &hashes, client).await? {
         PinCheck::Confirmed(user_id) => {
             ticket.redeem();
-            sign_in(state, user_id, context).await
+            sign_in(state, user_id, true, context).await
         }
         PinCheck::Locked(wait) => Err(locked_error(wait)),
         PinCheck::BudgetSpent(wait) => Err(second_factor::daily_budget_spent(wait)),
@@ -472,10 +481,12 @@ pub async fn confirm_pin(
 }
 
 /// Opens a session for an identified (and, per policy, confirmed) user: records this login and
-/// learns the previous one in a single write, ends the browser's older session.
+/// learns the previous one in a single write, ends the browser's older session. `second_factor`:
+/// the PIN or a passkey confirmed the face.
 async fn sign_in(
     state: &AppState,
     user_id: ObjectId,
+    second_factor: bool,
     context: LoginContext,
 ) -> Result<(SignedInUser, SessionToken), AppError> {
     let not_recognised = || AppError::NotIdentified {
@@ -486,7 +497,7 @@ async fn sign_in(
     // (FerretDB would scan it) nor written (the login's history entry records it).
     let username = state.gallery.username(&user_id).ok_or_else(not_recognised)?;
     let previous_login_at = state.gallery.record_login(&user_id, DateTime::now());
-    let (session, token) = session::open(state, user_id, previous_login_at).await?;
+    let (session, token) = session::open(state, user_id, previous_login_at, second_factor).await?;
     if let Some(previous) = &context.previous {
         session::end_in_background(state, previous);
     }

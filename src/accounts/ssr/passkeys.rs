@@ -21,7 +21,7 @@ use webauthn_rs::prelude::{
 use super::{ClientMeta, LoginContext, SessionToken, SignedIn, audit, audit::Event};
 use crate::db::changes::Change;
 use crate::{
-    accounts::SignedInUser,
+    accounts::{PasskeyInfo, SignedInUser},
     db::passkeys::PasskeyDoc,
     error::AppError,
     expiring::{Expiring, lock},
@@ -30,6 +30,11 @@ use crate::{
 
 /// How long a started ceremony (add or sign in) waits for the browser's answer.
 const CEREMONY_TTL: Duration = Duration::from_secs(300);
+/// Ceremonies waiting at once for one account (or one login ticket's accounts): a new one
+/// replaces the oldest, so retrying never locks the person out and nobody can pile them up.
+pub const PENDING_PER_ACCOUNT: usize = 3;
+/// Ceremonies waiting at once on this instance, all accounts together; past it, "busy".
+const PENDING_MAX: usize = 10_000;
 
 struct Pending<T> {
     user_ids: Vec<ObjectId>,
@@ -96,11 +101,31 @@ impl Passkeys {
     }
 }
 
-fn store<T>(map: &Mutex<Expiring<Pending<T>>>, user_ids: Vec<ObjectId>, state: T) -> String {
+fn store<T>(
+    map: &Mutex<Expiring<Pending<T>>>,
+    user_ids: Vec<ObjectId>,
+    state: T,
+) -> Result<String, AppError> {
     let key = crate::expiring::random_token();
     let now = Instant::now();
     let mut map = lock(map);
     map.sweep(now, |p| p.expires_at > now);
+    let mut same: Vec<(Instant, String)> = map
+        .entries
+        .iter()
+        .filter(|(_, p)| p.user_ids == user_ids)
+        .map(|(key, p)| (p.expires_at, key.clone()))
+        .collect();
+    same.sort();
+    let surplus = (same.len() + 1).saturating_sub(PENDING_PER_ACCOUNT);
+    for (_, oldest) in same.into_iter().take(surplus) {
+        map.entries.remove(&oldest);
+    }
+    if map.entries.len() >= PENDING_MAX {
+        return Err(AppError::Busy(
+            "Too many passkey requests right now. Try again in a moment.".into(),
+        ));
+    }
     map.entries.insert(
         key.clone(),
         Pending {
@@ -109,7 +134,7 @@ fn store<T>(map: &Mutex<Expiring<Pending<T>>>, user_ids: Vec<ObjectId>, state: T
             expires_at: now + CEREMONY_TTL,
         },
     );
-    key
+    Ok(key)
 }
 
 fn take<T>(map: &Mutex<Expiring<Pending<T>>>, key: &str) -> Result<Pending<T>, AppError> {
@@ -176,13 +201,27 @@ pub async fn count(state: &AppState, user_id: ObjectId) -> Result<u64, AppError>
         .await?)
 }
 
-/// Starts adding a passkey to the signed-in account (login under 5 minutes old: a session left
-/// open must not be enough to plant someone else's passkey).
+/// A passkey is a way in that skips the PIN: adding one takes what a login takes at its
+/// strongest, the face *and* the second factor. A session opened by the face alone
+/// (`second-factor = off` or `ambiguous`, an account without a PIN) cannot add one.
+fn require_second_factor_login(signed_in: &SignedIn) -> Result<(), AppError> {
+    if signed_in.session.second_factor {
+        return Ok(());
+    }
+    Err(AppError::Forbidden {
+        code: "second_factor_needed",
+        message: "Adding a passkey needs a login with your face and your PIN: log out, log in again with both, then add it within 5 minutes.".into(),
+    })
+}
+
+/// Starts adding a passkey to the signed-in account (a face + PIN login under 5 minutes old: a
+/// session left open, or a face alone, must not be enough to plant someone else's passkey).
 pub async fn start_adding(
     state: &AppState,
     signed_in: &SignedIn,
 ) -> Result<Ceremony<CreationChallengeResponse>, AppError> {
     super::require_fresh_login(signed_in)?;
+    require_second_factor_login(signed_in)?;
     let existing = passkeys_of(state, &[signed_in.user_id]).await?;
     let exclude = existing.iter().map(|(_, p)| p.cred_id().clone()).collect();
     let name = &signed_in.user.username;
@@ -195,18 +234,24 @@ pub async fn start_adding(
         &state.passkeys.registrations,
         vec![signed_in.user_id],
         registration,
-    );
+    )?;
     Ok(Ceremony { ceremony, options })
 }
 
-/// Stores the passkey the browser created for [`start_adding`]'s ceremony.
+/// Stores the passkey the browser created for [`start_adding`]'s ceremony, under `name` (or
+/// "Passkey added <date>").
 pub async fn finish_adding(
     state: &AppState,
     signed_in: &SignedIn,
     ceremony: &str,
     credential: &RegisterPublicKeyCredential,
+    name: Option<&str>,
     client: &ClientMeta,
 ) -> Result<(), AppError> {
+    let name = match name.map(str::trim) {
+        Some(name) => valid_name(name)?,
+        None => default_name(DateTime::now()),
+    };
     let pending = take(&state.passkeys.registrations, ceremony)?;
     if pending.user_ids != [signed_in.user_id] {
         return Err(AppError::Unauthorized(
@@ -223,6 +268,7 @@ pub async fn finish_adding(
         user_id: signed_in.user_id,
         credential: serde_json::to_string(&passkey)
             .map_err(|e| AppError::Internal(format!("serialising a passkey: {e}")))?,
+        name,
         created_at: DateTime::now(),
         last_used_at: None,
     };
@@ -259,7 +305,7 @@ pub async fn start_login(
         .webauthn
         .start_passkey_authentication(&passkeys)
         .map_err(|e| AppError::Internal(format!("starting a passkey login: {e}")))?;
-    let ceremony = store(&state.passkeys.authentications, candidates, authentication);
+    let ceremony = store(&state.passkeys.authentications, candidates, authentication)?;
     // The ceremony carries the ticket's accounts; the ticket itself is used up here.
     state.tickets.take(ticket.trim())?;
     Ok(Ceremony { ceremony, options })
@@ -296,5 +342,108 @@ pub async fn finish_login(
             doc! { "$set": { "credential": &doc.credential, "last_used_at": DateTime::now() } },
         )
         .await?;
-    super::sign_in(state, doc.user_id, context).await
+    super::sign_in(state, doc.user_id, true, context).await
+}
+
+fn valid_name(name: &str) -> Result<String, AppError> {
+    crate::accounts::validate_passkey_name(name).map_err(|message| AppError::Unprocessable {
+        code: "invalid_passkey_name",
+        message,
+    })?;
+    Ok(name.to_string())
+}
+
+fn default_name(at: DateTime) -> String {
+    let date = at.try_to_rfc3339_string().unwrap_or_default();
+    format!("Passkey added {}", date.get(..10).unwrap_or_default())
+}
+
+fn time(at: DateTime) -> String {
+    at.try_to_rfc3339_string().unwrap_or_default()
+}
+
+/// The signed-in account's passkeys, oldest first.
+pub async fn list(state: &AppState, signed_in: &SignedIn) -> Result<Vec<PasskeyInfo>, AppError> {
+    let mut docs: Vec<PasskeyDoc> = state
+        .db
+        .passkeys()
+        .find(doc! { "user_id": signed_in.user_id })
+        .await?
+        .try_collect()
+        .await?;
+    docs.sort_by_key(|d| d.created_at);
+    Ok(docs
+        .into_iter()
+        .map(|d| PasskeyInfo {
+            id: d.id.to_hex(),
+            name: if d.name.is_empty() {
+                default_name(d.created_at)
+            } else {
+                d.name
+            },
+            created_at: time(d.created_at),
+            last_used_at: d.last_used_at.map(time),
+        })
+        .collect())
+}
+
+/// A passkey id from a request: one of the account's, or 404 (someone else's looks the same as
+/// none at all).
+fn passkey_id(id: &str) -> Result<ObjectId, AppError> {
+    ObjectId::parse_str(id.trim()).map_err(|_| no_such_passkey())
+}
+
+fn no_such_passkey() -> AppError {
+    AppError::NotFound {
+        code: "unknown_passkey",
+        message: "This account has no such passkey. Reload the page to see your passkeys.".into(),
+    }
+}
+
+/// Renames one of the signed-in account's passkeys.
+pub async fn rename(state: &AppState, signed_in: &SignedIn, id: &str, name: &str) -> Result<(), AppError> {
+    let name = valid_name(name.trim())?;
+    let id = passkey_id(id)?;
+    let renamed = state
+        .db
+        .passkeys()
+        .update_one(
+            doc! { "_id": id, "user_id": signed_in.user_id },
+            doc! { "$set": { "name": name } },
+        )
+        .await?;
+    if renamed.matched_count == 0 {
+        return Err(no_such_passkey());
+    }
+    Ok(())
+}
+
+/// Removes one of the signed-in account's passkeys (a login under 5 minutes old, like deleting
+/// the account: a session left open must not be enough to take a way in away from its owner).
+/// When it was the last, logins stop offering a passkey, here and on the other instances.
+pub async fn remove(
+    state: &AppState,
+    signed_in: &SignedIn,
+    id: &str,
+    client: &ClientMeta,
+) -> Result<(), AppError> {
+    super::require_fresh_login(signed_in)?;
+    let id = passkey_id(id)?;
+    let user_id = signed_in.user_id;
+    let removed = state
+        .db
+        .passkeys()
+        .delete_one(doc! { "_id": id, "user_id": user_id })
+        .await?;
+    if removed.deleted_count == 0 {
+        return Err(no_such_passkey());
+    }
+    if count(state, user_id).await? == 0 {
+        state.passkeys.forget_owner(&user_id);
+        state
+            .changes
+            .publish_in_background(Change::PasskeysGone { user_id });
+    }
+    audit::record(state, user_id, Event::PasskeyRemoved, None, client).await;
+    Ok(())
 }

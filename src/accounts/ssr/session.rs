@@ -27,6 +27,11 @@ use crate::{
 /// three quarters and all of `session-idle-minutes` without a request.
 const TOUCH_SHARE_OF_IDLE: u32 = 4;
 
+/// How long a cookie this instance does not know waits for the change follower to read the
+/// log (two polls, and some slack for the database's answer) before it is refused.
+const UNKNOWN_COOKIE_WAIT: Duration =
+    Duration::from_millis(3 * crate::changes::POLL_EVERY.as_millis() as u64);
+
 /// A session token: 256 random bits, URL-safe base64. Deliberately neither `Serialize` nor
 /// `Display`, so it cannot end up in a response body or a log line by accident.
 pub struct SessionToken(String);
@@ -67,6 +72,7 @@ pub(super) async fn open(
     state: &AppState,
     user_id: ObjectId,
     previous_login_at: Option<DateTime>,
+    second_factor: bool,
 ) -> Result<(SessionDoc, SessionToken), AppError> {
     let now = DateTime::now();
     let token = SessionToken::generate();
@@ -77,6 +83,7 @@ pub(super) async fn open(
         expires_at: millis_after(now, state.config.accounts.session_lifetime()),
         last_seen_at: Some(now),
         previous_login_at,
+        second_factor,
     };
     state.db.sessions().insert_one(&session).await?;
     state.sessions.insert(session.clone());
@@ -92,15 +99,15 @@ pub(super) async fn open(
 }
 
 /// The live session behind `token`: present, before its absolute end, and not idle too long.
-/// Read from memory; a token found nowhere waits for one read of the change log, in case its
-/// login happened on another instance a moment ago. Refreshes `last_seen_at` (in the background
+/// Read from memory; a token found nowhere waits for the follower's next read of the change
+/// log (no read of its own), in case its login happened on another instance a moment ago. Refreshes `last_seen_at` (in the background
 /// for the database and the other instances) at most once per quarter of the idle timeout.
 pub async fn find(state: &AppState, token: &SessionToken) -> Result<Option<SessionDoc>, AppError> {
     let hash = token.hash();
     let session = match state.sessions.get(&hash) {
         Some(session) => session,
         None => {
-            state.changes.catch_up(state).await;
+            state.changes.next_read(UNKNOWN_COOKIE_WAIT).await;
             match state.sessions.get(&hash) {
                 Some(session) => session,
                 None => return Ok(None),

@@ -24,7 +24,11 @@ fn not_signed_in() -> AppError {
 
 impl SignedIn {
     async fn from_parts(parts: &Parts, state: &AppState) -> Result<Option<Self>, AppError> {
-        let Some(token) = token_from_headers(&parts.headers) else {
+        let https = parts.extensions.get::<crate::http::ClientInfo>().map_or_else(
+            || super::cookies_secure(state, &parts.headers),
+            |client| client.https,
+        );
+        let Some(token) = token_from_headers(&parts.headers, https) else {
             return Ok(None);
         };
         let Some(session) = session::find(state, &token).await? else {

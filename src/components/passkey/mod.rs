@@ -1,5 +1,5 @@
-//! Passkeys in the pages: the button that adds one (welcome page) and the step that signs in
-//! with one instead of the PIN (login page). The WebAuthn calls run after hydration
+//! Passkeys in the pages: the welcome page's list (rename, remove) and the button that adds one,
+//! and the step that signs in with one instead of the PIN (login page). The WebAuthn calls run after hydration
 //! ([`browser`]); without JavaScript there are no passkeys, and the PIN remains.
 
 #[cfg(feature = "hydrate")]
@@ -8,9 +8,12 @@ mod browser;
 use leptos::prelude::*;
 
 use crate::{
-    accounts::SignedInUser,
+    accounts::{PASSKEY_NAME_MAX, PasskeyInfo, SignedInUser, readable_time},
     error::ApiError,
-    server_fns::{finish_adding_passkey, finish_passkey_login, start_adding_passkey, start_passkey_login},
+    server_fns::{
+        RemovePasskey, RenamePasskey, finish_adding_passkey, finish_passkey_login, list_passkeys,
+        start_adding_passkey, start_passkey_login,
+    },
 };
 
 fn refusal(message: impl Into<String>) -> ApiError {
@@ -51,39 +54,62 @@ pub async fn log_in_with_passkey(ticket: String) -> Result<SignedInUser, ApiErro
     finish_passkey_login(ceremony, credential).await
 }
 
-/// The welcome page's passkey section.
+/// The welcome page's passkey section: the account's passkeys (name, added, last used), each
+/// renamed or removed in place, and the button that adds one.
 #[component]
-pub fn AddPasskey(
-    /// Called after a passkey was added (to refresh the history).
-    on_added: Callback<()>,
+pub fn PasskeysSection(
+    /// Called after a passkey was added or removed (to refresh the history).
+    on_changed: Callback<()>,
 ) -> impl IntoView {
     let adding = Action::new_local(|_: &()| add_passkey());
-    let outcome = move || match adding.value().get() {
-        Some(Ok(())) => Some(
-            view! {
-                <p class="notice success" role="status" data-testid="passkey-added">
-                    "Passkey added. At your next login, use it instead of your PIN."
-                </p>
-            }
-            .into_any(),
-        ),
-        Some(Err(error)) => {
-            Some(view! { <p class="notice error" role="alert">{error.message}</p> }.into_any())
-        }
-        None => None,
-    };
+    let rename = ServerAction::<RenamePasskey>::new();
+    let remove = ServerAction::<RemovePasskey>::new();
+    let passkeys = Resource::new(
+        move || {
+            (
+                adding.version().get(),
+                rename.version().get(),
+                remove.version().get(),
+            )
+        },
+        |_| list_passkeys(),
+    );
+    let added = move || matches!(adding.value().get(), Some(Ok(())));
     Effect::new(move || {
-        if let Some(Ok(())) = adding.value().get() {
-            on_added.run(());
+        let removed = matches!(remove.value().get(), Some(Ok(())));
+        if added() || removed {
+            on_changed.run(());
         }
     });
+    let refusal = move || {
+        let failed = |v: Option<Result<(), ApiError>>| v.and_then(Result::err);
+        failed(adding.value().get())
+            .or_else(|| failed(rename.value().get()))
+            .or_else(|| failed(remove.value().get()))
+            .map(|error| view! { <p class="notice error" role="alert" data-testid="passkey-refused">{error.message}</p> })
+    };
     view! {
         <section class="card">
             <h2>"Passkeys"</h2>
             <p class="muted">
                 "A passkey on this device (unlocked with its own PIN or fingerprint) can replace your "
-                "PIN after the face check. Add one within 5 minutes of logging in."
+                "PIN after the face check. Add one within 5 minutes of logging in with your face and PIN; "
+                "removing one also needs a login under 5 minutes old. Signing out everywhere ends your "
+                "sessions but keeps your passkeys: remove the passkey of a lost device here."
             </p>
+            <Suspense fallback=|| view! { <p class="busy">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match passkeys.await {
+                        Ok(list) if list.is_empty() => view! { <p class="muted" data-testid="no-passkeys">"No passkey yet."</p> }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="passkeys" data-testid="passkeys">
+                                {list.into_iter().map(|passkey| view! { <PasskeyLine passkey rename remove /> }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(error) => view! { <p class="notice error" role="alert">{error.message}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
             <div class="actions">
                 <button
                     type="button"
@@ -96,7 +122,49 @@ pub fn AddPasskey(
                     "Add a passkey"
                 </button>
             </div>
-            {outcome}
+            {move || added().then(|| view! {
+                <p class="notice success" role="status" data-testid="passkey-added">
+                    "Passkey added. At your next login, use it instead of your PIN."
+                </p>
+            })}
+            {refusal}
         </section>
+    }
+}
+
+/// One passkey: its name (editable), when it was added and last used, and "Remove".
+#[component]
+fn PasskeyLine(
+    passkey: PasskeyInfo,
+    rename: ServerAction<RenamePasskey>,
+    remove: ServerAction<RemovePasskey>,
+) -> impl IntoView {
+    let used = match passkey.last_used_at.as_deref() {
+        Some(at) => format!("last used {}", readable_time(at)),
+        None => "never used".to_string(),
+    };
+    let label = format!("Name of the passkey added {}", readable_time(&passkey.created_at));
+    let added = format!(" added {}, {used} ", readable_time(&passkey.created_at));
+    let (rename_id, remove_id, name) = (passkey.id.clone(), passkey.id, passkey.name);
+    view! {
+        <li data-testid="passkey">
+            <ActionForm action=rename>
+                <input type="hidden" name="id" value=rename_id />
+                <input
+                    type="text"
+                    name="name"
+                    required
+                    maxlength=PASSKEY_NAME_MAX.to_string()
+                    aria-label=label
+                    value=name
+                />
+                <button type="submit" class="button">"Rename"</button>
+            </ActionForm>
+            <span class="muted">{added}</span>
+            <ActionForm action=remove>
+                <input type="hidden" name="id" value=remove_id />
+                <button type="submit" class="button danger">"Remove"</button>
+            </ActionForm>
+        </li>
     }
 }

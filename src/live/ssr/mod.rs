@@ -10,5 +10,5 @@ pub mod verifier;
 
 pub use attempt::{AttemptError, FrameOutcome, LiveAttempt};
 pub use settings::LiveSettings;
-pub use store::{IssuedChallenge, LiveStore, PassedCheck};
+pub use store::{IssuedChallenge, LiveStore, PROOF_RETURNS, PassedCheck, TakenProof};
 pub use verifier::{FrameReply, LiveFailure, Tuning, Verifier};

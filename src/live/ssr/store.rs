@@ -57,6 +57,19 @@ pub struct PassedCheck {
 struct ProofEntry {
     check: PassedCheck,
     expires_at: Instant,
+    /// How many more times it may be put back after a refusal the person can fix.
+    returns_left: u8,
+}
+
+/// How often a registration proof survives a taken username or email: enough to fix a typo or
+/// pick another name twice, too few to probe a list of addresses with one face check.
+pub const PROOF_RETURNS: u8 = 2;
+
+/// A proof taken for a request that may give it back ([`LiveStore::restore_proof`]).
+pub struct TakenProof {
+    pub check: PassedCheck,
+    expires_at: Instant,
+    returns_left: u8,
 }
 
 /// A frame's fingerprint: SHA-256 of the bytes as sent.
@@ -221,6 +234,7 @@ impl LiveStore {
             ProofEntry {
                 check,
                 expires_at: now + PROOF_TTL,
+                returns_left: PROOF_RETURNS,
             },
         );
         proof
@@ -229,6 +243,12 @@ impl LiveStore {
     /// Takes a proof (single use). Put it back with [`LiveStore::restore_proof`] when the
     /// request failed for a reason the person can fix without a new check (a taken username).
     pub fn take_proof(&self, proof: &str, purpose: Purpose) -> Result<PassedCheck, LiveFailure> {
+        self.take_returnable_proof(proof, purpose)
+            .map(|taken| taken.check)
+    }
+
+    /// [`Self::take_proof`], keeping what [`Self::restore_proof`] needs.
+    pub fn take_returnable_proof(&self, proof: &str, purpose: Purpose) -> Result<TakenProof, LiveFailure> {
         let mut proofs = lock(&self.inner.proofs);
         let entry = proofs.entries.remove(proof).ok_or(LiveFailure::UnknownProof)?;
         if entry.expires_at <= Instant::now() {
@@ -239,17 +259,29 @@ impl LiveStore {
             proofs.entries.insert(proof.to_string(), entry);
             return Err(LiveFailure::WrongPurpose(wanted));
         }
-        Ok(entry.check)
+        Ok(TakenProof {
+            check: entry.check,
+            expires_at: entry.expires_at,
+            returns_left: entry.returns_left,
+        })
     }
 
-    pub fn restore_proof(&self, proof: &str, check: PassedCheck) {
+    /// Puts a proof back after a refusal the person can fix, with the lifetime it had (never
+    /// renewed) and one return fewer; returns whether it was put back (false: no returns left,
+    /// a new face check is needed).
+    pub fn restore_proof(&self, proof: &str, taken: TakenProof) -> bool {
+        if taken.returns_left == 0 {
+            return false;
+        }
         lock(&self.inner.proofs).entries.insert(
             proof.to_string(),
             ProofEntry {
-                check,
-                expires_at: Instant::now() + PROOF_TTL,
+                check: taken.check,
+                expires_at: taken.expires_at,
+                returns_left: taken.returns_left - 1,
             },
         );
+        true
     }
 }
 
@@ -319,10 +351,22 @@ mod tests {
             store.take_proof(&proof, Purpose::Login).err(),
             Some(LiveFailure::WrongPurpose("register"))
         );
-        let taken = store.take_proof(&proof, Purpose::Register).expect("proof");
+        let taken = store
+            .take_returnable_proof(&proof, Purpose::Register)
+            .expect("proof");
+        let expires_at = taken.expires_at;
         assert!(store.take_proof(&proof, Purpose::Register).is_err());
-        store.restore_proof(&proof, taken);
-        assert!(store.take_proof(&proof, Purpose::Register).is_ok());
+        // Put back at most PROOF_RETURNS times, never with a longer life.
+        let mut taken = taken;
+        for _ in 0..PROOF_RETURNS {
+            assert!(store.restore_proof(&proof, taken));
+            taken = store
+                .take_returnable_proof(&proof, Purpose::Register)
+                .expect("proof");
+            assert_eq!(taken.expires_at, expires_at);
+        }
+        assert!(!store.restore_proof(&proof, taken));
+        assert!(store.take_proof(&proof, Purpose::Register).is_err());
     }
 
     #[test]
