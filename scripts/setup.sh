@@ -21,6 +21,7 @@ for arg in "$@"; do
 done
 
 CARGO_LEPTOS_VERSION=0.3.10   # 0.3.11 needs rustc 1.96
+SCHEMATHESIS_VERSION=4.32.5    # the API fuzzer (scripts/api-fuzz.sh); must match that script
 FERRETDB_VERSION=v1.24.2
 # Must equal the `wasm-bindgen = "=…"` pin in Cargo.toml.
 WASM_BINDGEN_VERSION="$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' Cargo.toml)"
@@ -35,7 +36,7 @@ export PATH="$HOME/.cargo/bin:$root/.tools/bin:$PATH"
 
 # --- Debian packages -------------------------------------------------------------------------
 apt_packages=(libdlib-dev libopenblas-dev liblapack-dev pkg-config build-essential)
-((with_test)) && apt_packages+=(chromium ffmpeg)
+((with_test)) && apt_packages+=(chromium ffmpeg python3-venv)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -84,6 +85,15 @@ if [[ "$(.tools/bin/ferretdb --version 2>/dev/null | head -1)" != "version: $FER
   chmod -R u+w .tools/src/ferretdb
   echo "$FERRETDB_VERSION" > .tools/src/ferretdb/build/version/version.txt
   (cd .tools/src/ferretdb && go build -buildvcs=false -trimpath -o "$root/.tools/bin/ferretdb" ./cmd/ferretdb)
+fi
+
+# --- The API fuzzer (test only): schemathesis from PyPI, pinned, in its own venv -----------------
+venv=".tools/schemathesis-$SCHEMATHESIS_VERSION"
+if ((with_test)) && [[ ! -x "$venv/bin/schemathesis" ]]; then
+  log "installing schemathesis $SCHEMATHESIS_VERSION into $venv"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
 # --- dlib models and test media --------------------------------------------------------------

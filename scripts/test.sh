@@ -27,6 +27,10 @@ step "unit and integration tests (real FerretDB, real photos)"
 cargo test --features ssr 2>&1 | tee "$logs/cargo-test.log"
 rust_passed=$(grep -Eo '^test result: ok\. [0-9]+ passed' "$logs/cargo-test.log" | awk '{s += $4} END {print s + 0}')
 
+# Bounded (20 cases per operation, ~2 min): the debug binary the tests just built (docs/api.md).
+step "API fuzzer against the OpenAPI document (schemathesis, real server)"
+scripts/api-fuzz.sh 2>&1 | tee "$logs/api-fuzz.log"
+
 step "error rates on the small labelled set (facegate eval, docs/accuracy.md)"
 scripts/make-eval-set.sh
 target/debug/facegate eval .cache/media/eval --out target/eval | tee "$logs/eval.log"

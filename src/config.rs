@@ -98,6 +98,9 @@ pub struct Config {
     #[command(flatten)]
     pub http: crate::http::HttpSettings,
 
+    #[command(flatten)]
+    pub metrics: crate::metrics::MetricsSettings,
+
     /// Without a command, facegate serves the app.
     #[command(subcommand)]
     pub command: Option<Command>,

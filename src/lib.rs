@@ -32,6 +32,8 @@ pub mod health;
 #[cfg(feature = "ssr")]
 pub mod http;
 #[cfg(feature = "ssr")]
+pub mod metrics;
+#[cfg(feature = "ssr")]
 pub mod rest;
 #[cfg(feature = "ssr")]
 pub mod server;

@@ -149,6 +149,7 @@ pub async fn serve(
     let deadline = state.config.shutdown_deadline();
     let connection_limits = crate::http::listener::ConnectionLimits::new(&state.config.http);
     let drain = Drain::default();
+    let _metrics_listener = crate::metrics::serve_separately(&state).await?;
     let app = router(state)
         .layer(middleware::from_fn({
             let drain = drain.clone();
@@ -255,6 +256,7 @@ pub fn router(state: AppState) -> Router {
             get(health::healthz).layer(Extension(health::DatabaseHealth::watch(state.db.clone()))),
         )
         .merge(rest::routes())
+        .merge(crate::metrics::public_routes(&state))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -273,6 +275,7 @@ pub fn router(state: AppState) -> Router {
             refuse_oversized_body(max_body, request, next)
         }));
     crate::http::protect(app, &state)
+        .layer(middleware::from_fn(crate::metrics::observe_outcomes))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -82,6 +82,7 @@ pub enum LoginStep {
 
 /// The face check passed; send the PIN with this ticket (single-use, short-lived).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SecondFactorPrompt {
     pub ticket: String,
     /// What the account can confirm with: `pin`, and `passkey` once one was added.
@@ -127,6 +128,7 @@ pub fn validate_passkey_name(name: &str) -> Result<(), String> {
 
 /// One line of an account's history, as its owner sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ActivityEntry {
     /// RFC 3339, UTC.
     pub at: String,

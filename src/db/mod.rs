@@ -52,6 +52,7 @@ impl Db {
         // fails what waits on it (503): once a second rather than the default 10 s keeps a hung
         // database from holding requests for long.
         options.heartbeat_freq = Some(Duration::from_secs(1));
+        options.command_event_handler = Some(crate::metrics::db_command_observer());
         let client = Client::with_options(options).map_err(DbStartError::BadUri)?;
         let db = Self {
             database: client.database(name),

@@ -14,6 +14,7 @@ pub use server::AppError;
 /// What a refused request returns: a stable machine-readable `error` code and a `message` a
 /// person can act on. The REST API sends it as JSON; server functions hand it to the page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[error("{message}")]
 pub struct ApiError {
     pub error: String,

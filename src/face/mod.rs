@@ -143,6 +143,11 @@ impl FaceEngine {
         self.inner.pool.workers()
     }
 
+    /// Pictures waiting for a worker now.
+    pub fn queued(&self) -> usize {
+        self.inner.pool.queued()
+    }
+
     /// Whether at least one worker with loaded models is running.
     pub fn models_loaded(&self) -> bool {
         self.inner.pool.alive() > 0

@@ -84,7 +84,7 @@ impl FacePipeline {
             max_bytes: self.settings.max_image_bytes,
             max_side: self.settings.max_image_side,
         };
-        decode_image(input, limits).and_then(Frame::new)
+        crate::metrics::time_stage("decode", || decode_image(input, limits).and_then(Frame::new))
     }
 
     /// Step 2: every face the detector finds, largest first, in original-picture pixels.
@@ -99,17 +99,19 @@ impl FacePipeline {
 
     /// Step 2 with other detection options than the settings' (measurements, tools).
     pub fn detect_with(&self, frame: &Frame, options: DetectOptions) -> Result<Vec<FaceRect>, FaceError> {
-        detect_faces(&self.models.detector, frame, options)
+        crate::metrics::time_stage("detect", || detect_faces(&self.models.detector, frame, options))
     }
 
     /// Step 3: the 68 landmarks of the face in `face`.
     pub fn landmarks(&self, frame: &Frame, face: &FaceRect) -> Result<Landmarks, FaceError> {
-        predict_landmarks(&self.models.landmarks, frame, face)
+        crate::metrics::time_stage("landmarks", || {
+            predict_landmarks(&self.models.landmarks, frame, face)
+        })
     }
 
     /// Step 4: the 128-d encoding of the face those landmarks outline.
     pub fn encode(&self, frame: &Frame, landmarks: &Landmarks) -> Result<Encoding, FaceError> {
-        encode_face(&self.models.encoder, frame, landmarks)
+        crate::metrics::time_stage("encode", || encode_face(&self.models.encoder, frame, landmarks))
     }
 
     /// Exactly one face, or the reason there is not; "no face" in a very dark or bright frame

@@ -129,6 +129,11 @@ impl<S: 'static> WorkerPool<S> {
         self.workers
     }
 
+    /// Jobs waiting for a worker now.
+    pub fn queued(&self) -> usize {
+        self.jobs.len()
+    }
+
     /// Jobs allowed to wait.
     pub fn queue_capacity(&self) -> usize {
         self.queue

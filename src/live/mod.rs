@@ -16,6 +16,7 @@ pub const LIVE_PATH: &str = "/api/live";
 
 /// One challenge step: a movement a photo cannot make.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Step {
     /// Turn the head to the person's own left, then back.
@@ -58,6 +59,7 @@ impl Step {
 
 /// What a live check is for. A proof made for one purpose is refused for the other.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Purpose {
     #[default]
@@ -76,6 +78,7 @@ impl Purpose {
 
 /// A face box in pixels of the frame that was sent (not mirrored).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FaceBox {
     pub left: u32,
     pub top: u32,
@@ -90,6 +93,7 @@ pub struct FaceBox {
 /// `open_mouth`, `blink`), `checking`, `busy`, `bad_frame`, and `passed` on the frame that
 /// completed the check (the `passed` message follows it).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Hint {
     pub code: String,
     pub message: String,
@@ -97,6 +101,7 @@ pub struct Hint {
 
 /// Checks passed so far: framing the face, then each challenge step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Progress {
     pub done: u32,
     pub total: u32,
@@ -105,6 +110,7 @@ pub struct Progress {
 /// A frame sent by the client as a WebSocket text message. (Binary messages are accepted too:
 /// 8 bytes of little-endian f64 `t_ms`, then the JPEG bytes.)
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ClientFrame {
     /// Capture time in milliseconds on the client's clock (e.g. `performance.now()`); must
     /// increase from frame to frame.
@@ -115,6 +121,7 @@ pub struct ClientFrame {
 
 /// Every message the server sends, as JSON text, tagged by `type`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMessage {
     /// The first message: the steps to perform, in order, before the nonce expires.

@@ -12,7 +12,7 @@ use crate::{
     state::AppState,
 };
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct FaceEvidence {
     /// From the live socket's `passed` message.
     #[serde(default)]

@@ -3,13 +3,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::{accounts::ssr::SignedIn, error::AppError};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct GreetingQuery {
     /// Optional, for the original client; it must be the signed-in user's own id.
     user_id: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Greeting {
     message: String,
     username: String,

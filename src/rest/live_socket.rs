@@ -25,7 +25,8 @@ use crate::{
     state::AppState,
 };
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LiveQuery {
     #[serde(default)]
     purpose: Purpose,
@@ -165,6 +166,7 @@ async fn run(state: AppState, purpose: Purpose, shares: &LiveSocketShares, mut s
                 "live check passed"
             );
             let proof = state.live.mint_proof(check);
+            crate::metrics::live_check(None);
             let _ = send(&mut socket, &ServerMessage::Passed { proof }).await;
             close(socket, close_code::NORMAL, "passed").await;
         }
@@ -226,6 +228,7 @@ async fn send(socket: &mut WebSocket, message: &ServerMessage) -> Result<(), axu
 }
 
 async fn refuse(mut socket: WebSocket, code: &str, message: String) {
+    crate::metrics::live_check(Some(code));
     let failed = ServerMessage::Failed {
         error: code.to_string(),
         message,

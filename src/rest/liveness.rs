@@ -14,13 +14,13 @@ use crate::{
     state::AppState,
 };
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct LivenessRequest {
     #[serde(default)]
     purpose: Purpose,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct LivenessResponse {
     nonce: String,
     purpose: Purpose,

@@ -20,7 +20,7 @@ use crate::{
     state::AppState,
 };
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct LoginRequest {
     #[serde(flatten)]
     face: FaceEvidence,
@@ -29,7 +29,7 @@ pub struct LoginRequest {
     pin: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct LoginResponse {
     message: String,
     username: String,
@@ -37,8 +37,8 @@ pub struct LoginResponse {
 }
 
 /// 401 with the ticket to send the PIN with: `POST /api/login/pin {ticket, pin}`.
-#[derive(Serialize)]
-struct SecondFactorRequired {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct SecondFactorRequired {
     error: &'static str,
     message: &'static str,
     #[serde(flatten)]
@@ -77,7 +77,7 @@ pub async fn login(
     Ok(signed_in_response(&state, &headers, user, token))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct PinRequest {
     ticket: String,
     pin: String,

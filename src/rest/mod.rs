@@ -17,6 +17,8 @@ mod live_socket;
 mod liveness;
 mod login;
 mod logout;
+pub mod openapi;
+mod openapi_page;
 mod passkeys;
 mod register;
 
@@ -56,6 +58,7 @@ pub fn routes() -> Router<AppState> {
         .route("/register", post(register::register))
         .route("/login", post(login::login))
         .route("/greeting", get(greeting::greeting))
+        .merge(openapi::routes())
 }
 
 /// `axum::Json`, but a malformed body is answered in our `{error, message}` shape.

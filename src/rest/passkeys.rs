@@ -29,9 +29,10 @@ pub async fn start_adding(
     Ok(Json(passkeys::start_adding(&state, &signed_in).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct FinishAdding {
     ceremony: String,
+    #[schema(value_type = Object)]
     credential: RegisterPublicKeyCredential,
     /// Optional; "Passkey added <date>" when absent.
     name: Option<String>,
@@ -91,7 +92,7 @@ pub async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct StartLogin {
     ticket: String,
 }
@@ -105,9 +106,10 @@ pub async fn start_login(
     Ok(Json(passkeys::start_login(&state, &request.ticket).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct FinishLogin {
     ceremony: String,
+    #[schema(value_type = Object)]
     credential: PublicKeyCredential,
 }
 

@@ -12,7 +12,7 @@ use crate::{
     state::AppState,
 };
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct RegisterRequest {
     email: String,
     username: String,
@@ -23,7 +23,7 @@ pub struct RegisterRequest {
     face: FaceEvidence,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct RegisterResponse {
     message: String,
     user_id: String,

@@ -9,7 +9,7 @@ use crate::{accounts::ActivityEntry, db::changes::Change, error::AppError, state
 
 /// Everything stored about one account. The PIN's hash is the one thing left out: with it, a
 /// six-digit PIN falls to an offline search in hours, and the export may be saved carelessly.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AccountExport {
     pub exported_at: String,
     pub user: ExportedUser,
@@ -19,7 +19,7 @@ pub struct AccountExport {
     pub history: Vec<ActivityEntry>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ExportedUser {
     pub user_id: String,
     pub username: String,
@@ -31,7 +31,7 @@ pub struct ExportedUser {
     pub pin_set: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ExportedSession {
     pub created_at: String,
     pub expires_at: String,
@@ -40,14 +40,15 @@ pub struct ExportedSession {
 }
 
 /// A passkey as stored: its public key and counter are inside `credential`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ExportedPasskey {
     pub created_at: String,
     pub last_used_at: Option<String>,
+    #[schema(value_type = Object)]
     pub credential: serde_json::Value,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ExportedPinLock {
     /// `<account id(s)>` (wrong PINs today, all clients) or `<account id(s)>@<client address>`
     /// (wrong PINs in a row from that client).
