@@ -147,6 +147,7 @@ async fn seed(db: &FerretDb, n: usize) {
                 last_seen_at: Some(now),
                 previous_login_at: None,
                 second_factor: true,
+                amr: Vec::new(),
             })
             .collect();
         database

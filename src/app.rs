@@ -11,7 +11,8 @@ use leptos_router::{
 use crate::{
     components::toast::{ToastRegion, provide_toasts},
     pages::{
-        home::HomePage, login::LoginPage, not_found::NotFound, register::RegisterPage, welcome::WelcomePage,
+        consent::ConsentPage, home::HomePage, login::LoginPage, not_found::NotFound, register::RegisterPage,
+        welcome::WelcomePage,
     },
     server_fns::{LogOut, current_user},
 };
@@ -53,6 +54,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("register") view=RegisterPage />
                     <Route path=StaticSegment("login") view=LoginPage />
                     <Route path=StaticSegment("welcome") view=WelcomePage />
+                    <Route path=StaticSegment("consent") view=ConsentPage />
                 </Routes>
             </main>
             <ToastRegion />

@@ -100,6 +100,7 @@ pub struct Config {
 
     #[command(flatten)]
     pub metrics: crate::metrics::MetricsSettings,
+    pub oidc: crate::oidc::OidcSettings,
 
     /// Without a command, facegate serves the app.
     #[command(subcommand)]
@@ -118,6 +119,9 @@ pub enum Command {
     /// Measure the face comparison's error rates on a folder of labelled photos
     /// (`DIR/<person>/<photo>`): FMR/FNMR per threshold, a DET curve (docs/accuracy.md).
     Eval(crate::eval::EvalArgs),
+    /// Register OpenID Connect clients: `add`, `list`, `remove` (docs/oidc.md).
+    #[command(subcommand)]
+    Clients(crate::oidc::cli::ClientsCommand),
 }
 
 impl Config {

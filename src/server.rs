@@ -94,6 +94,18 @@ pub async fn main() -> ExitCode {
             }
         };
     }
+    if let Some(Command::Clients(command)) = &config.command {
+        return match crate::oidc::cli::run_clients(&config, command) {
+            Ok(summary) => {
+                println!("{summary}");
+                ExitCode::SUCCESS
+            }
+            Err(message) => {
+                eprintln!("facegate clients: {message}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     match run(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -257,6 +269,7 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(rest::routes())
         .merge(crate::metrics::public_routes(&state))
+        .merge(crate::oidc::routes())
         .leptos_routes_with_context(
             &state,
             routes,

@@ -38,6 +38,8 @@ pub struct AppState {
     pub passkeys: Passkeys,
     /// Seals and opens the stored face templates (`crate::templates`).
     pub templates: TemplateCipher,
+    /// The OpenID Connect provider's signing keys and clients (`crate::oidc`).
+    pub oidc: crate::oidc::Provider,
 }
 
 impl AppState {
@@ -49,6 +51,7 @@ impl AppState {
         config.live.validate().map_err(StartupError::Config)?;
         let templates = TemplateCipher::load(&config.template_key_file)
             .map_err(|e| StartupError::TemplateKey(format!("{e} (setting {SETTING})")))?;
+        let oidc = crate::oidc::Provider::start(&config.oidc).map_err(StartupError::Config)?;
         // Loading ~120 MB of models per worker blocks for a while: not on the async runtime.
         let (models_dir, settings) = (config.models_dir.clone(), config.face.clone());
         let faces = tokio::task::spawn_blocking(move || FaceEngine::start(&models_dir, &settings))
@@ -116,6 +119,7 @@ impl AppState {
             config.accounts.session_idle(),
             config.accounts.audit_retention(),
         );
+        crate::oidc::store::spawn_housekeeping(db.clone());
         let state = Self {
             sessions,
             changes,
@@ -128,6 +132,7 @@ impl AppState {
             faces,
             gallery,
             templates,
+            oidc,
         };
         state.changes.spawn_follower(state.clone());
         Ok(state)

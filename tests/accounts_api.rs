@@ -375,6 +375,7 @@ async fn planted_session(
         last_seen_at: Some(ago(idle_secs)),
         previous_login_at: None,
         second_factor: true,
+        amr: Vec::new(),
     };
     support::plant_session(server, session).await;
     token

@@ -3,4 +3,5 @@
 pub mod form_field;
 pub mod live_check;
 pub mod passkey;
+pub mod signed_in_apps;
 pub mod toast;

@@ -42,6 +42,10 @@ pub struct SessionDoc {
     /// (`second-factor = off` or `ambiguous`, an account without a PIN). Adding a passkey needs it.
     #[serde(default)]
     pub second_factor: bool,
+    /// How the login was made (RFC 8176 values): `face`, then `pin`, or `hwk` (+ `user` when the
+    /// passkey verified its user). Empty for sessions from before it was recorded.
+    #[serde(default)]
+    pub amr: Vec<String>,
 }
 
 impl Db {

@@ -1,5 +1,6 @@
 //! The pages, one module each.
 
+pub mod consent;
 pub mod home;
 pub mod login;
 pub mod not_found;

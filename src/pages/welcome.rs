@@ -3,7 +3,7 @@ use leptos_router::components::Redirect;
 
 use crate::{
     accounts::{ActivityEntry, SignedInUser, readable_time},
-    components::passkey::PasskeysSection,
+    components::{passkey::PasskeysSection, signed_in_apps::SignedInApps},
     server_fns::{DeleteAccount, LogOut, SignOutEverywhere, account_history, current_user},
 };
 
@@ -54,6 +54,7 @@ pub fn WelcomePage() -> impl IntoView {
                             </div>
                         </section>
                         <PasskeysSection on_changed=on_passkeys_changed />
+                        <SignedInApps />
                         <RecentActivity version=history_version />
                         <section class="card">
                             <h2>"Your data"</h2>

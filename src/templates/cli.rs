@@ -35,6 +35,9 @@ pub enum KeysCommand {
     /// plant a face or a PIN that way. Run this once after upgrading, check the users it names,
     /// then restart the servers (docs/security.md, "Plain records").
     MigratePlain,
+    /// The OpenID Connect signing keys: `new`, `rotate`, `retire` (docs/oidc.md).
+    #[command(subcommand)]
+    Signing(crate::oidc::cli::SigningKeysCommand),
 }
 
 /// Runs a `keys` subcommand; the text is the summary for the operator.
@@ -59,6 +62,7 @@ pub async fn run(config: &Config, command: &KeysCommand) -> Result<String, Strin
             Ok(report.to_string())
         }
         KeysCommand::MigratePlain => migrate_plain(config).await,
+        KeysCommand::Signing(command) => crate::oidc::cli::run_signing_keys(config, command),
     }
 }
 

@@ -155,6 +155,9 @@ pub fn test_args(db: &FerretDb, extra: &[&str]) -> Vec<String> {
         "false".into(),
         "--template-key-file".into(),
         key_file.display().to_string(),
+        // Beside it, not in the checkout's data/: created at the server's first start.
+        "--oidc-key-file".into(),
+        key_file.with_file_name("oidc-keys").display().to_string(),
     ];
     args.extend(extra.iter().map(|s| s.to_string()));
     args

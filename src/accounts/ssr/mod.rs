@@ -379,7 +379,7 @@ pub async fn login_with_check(
             expires_in_secs: second_factor::TICKET_TTL.as_secs(),
         }));
     }
-    let (user, token) = sign_in(state, identified.best, false, context).await?;
+    let (user, token) = sign_in(state, identified.best, &["face"], context).await?;
     Ok(LoginOutcome::SignedIn(user, token))
 }
 
@@ -430,7 +430,7 @@ pub async fn confirm_pin(
     match second_factor::check_pin(state, pin.trim(), &hashes, client).await? {
         PinCheck::Confirmed(user_id) => {
             ticket.redeem();
-            sign_in(state, user_id, true, context).await
+            sign_in(state, user_id, &["face", "pin"], context).await
         }
         PinCheck::Locked(wait) => Err(locked_error(wait)),
         PinCheck::BudgetSpent(wait) => Err(second_factor::daily_budget_spent(wait)),
@@ -481,12 +481,12 @@ pub async fn confirm_pin(
 }
 
 /// Opens a session for an identified (and, per policy, confirmed) user: records this login and
-/// learns the previous one in a single write, ends the browser's older session. `second_factor`:
-/// the PIN or a passkey confirmed the face.
+/// learns the previous one in a single write, ends the browser's older session. `amr`: how the
+/// login was made (kept with the session for OpenID Connect's `amr`).
 async fn sign_in(
     state: &AppState,
     user_id: ObjectId,
-    second_factor: bool,
+    amr: &[&str],
     context: LoginContext,
 ) -> Result<(SignedInUser, SessionToken), AppError> {
     let not_recognised = || AppError::NotIdentified {
@@ -497,7 +497,13 @@ async fn sign_in(
     // (FerretDB would scan it) nor written (the login's history entry records it).
     let username = state.gallery.username(&user_id).ok_or_else(not_recognised)?;
     let previous_login_at = state.gallery.record_login(&user_id, DateTime::now());
-    let (session, token) = session::open(state, user_id, previous_login_at, second_factor).await?;
+    let (session, token) = session::open(
+        state,
+        user_id,
+        previous_login_at,
+        amr.iter().map(|m| m.to_string()).collect(),
+    )
+    .await?;
     if let Some(previous) = &context.previous {
         session::end_in_background(state, previous);
     }

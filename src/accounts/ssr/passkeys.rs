@@ -342,7 +342,13 @@ pub async fn finish_login(
             doc! { "$set": { "credential": &doc.credential, "last_used_at": DateTime::now() } },
         )
         .await?;
-    super::sign_in(state, doc.user_id, true, context).await
+    // Hardware key, and the user verified on it (required; recorded as the authenticator said).
+    let amr: &[&str] = if result.user_verified() {
+        &["face", "hwk", "user"]
+    } else {
+        &["face", "hwk"]
+    };
+    super::sign_in(state, doc.user_id, amr, context).await
 }
 
 fn valid_name(name: &str) -> Result<String, AppError> {

@@ -72,7 +72,7 @@ pub(super) async fn open(
     state: &AppState,
     user_id: ObjectId,
     previous_login_at: Option<DateTime>,
-    second_factor: bool,
+    amr: Vec<String>,
 ) -> Result<(SessionDoc, SessionToken), AppError> {
     let now = DateTime::now();
     let token = SessionToken::generate();
@@ -83,7 +83,9 @@ pub(super) async fn open(
         expires_at: millis_after(now, state.config.accounts.session_lifetime()),
         last_seen_at: Some(now),
         previous_login_at,
-        second_factor,
+        // A second factor (PIN or passkey) confirmed the face: adding a passkey needs it.
+        second_factor: amr.iter().any(|m| m == "pin" || m == "hwk"),
+        amr,
     };
     state.db.sessions().insert_one(&session).await?;
     state.sessions.insert(session.clone());

@@ -139,6 +139,7 @@ mod tests {
             last_seen_at: Some(DateTime::from_millis(created_ms)),
             previous_login_at: None,
             second_factor: true,
+            amr: Vec::new(),
         }
     }
 
