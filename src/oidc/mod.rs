@@ -270,13 +270,4 @@ mod tests {
         assert_eq!(amr_and_acr(&v(&["face"]), false), (v(&["face"]), ACR_FACE.into()));
         assert_eq!(amr_and_acr(&[], true), (v(&["face"]), ACR_LIVE_FACE.into()));
     }
-
-    #[test]
-    fn at_hash_matches_the_spec_example() {
-        // OpenID Connect Core, Appendix A.3/A.4: this access token has this at_hash.
-        assert_eq!(
-            at_hash("jHkWEdUXMU1BwAsC4vtUsZwnNnUs3ItY4Y1IGWFp1kU"),
-            "77QmUPtjPfzWtF2AnpK9RQ"
-        );
-    }
 }
