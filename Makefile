@@ -1,5 +1,5 @@
 # facegate — the two commands that matter are `make run` and `make test` (see README.md).
-.PHONY: run test setup models media db db-stop watch bench clean-data
+.PHONY: run test setup models media proxies db db-stop watch bench clean-data
 
 run:            ## install what is missing, start the local database, build and serve the app
 	scripts/run.sh
@@ -15,6 +15,9 @@ models:         ## fetch and checksum dlib's models into models/
 
 media:          ## fetch and checksum the real face photos and videos used by the tests
 	scripts/fetch-media.sh
+
+proxies:        ## build the pinned Caddy and oauth2-proxy into .tools/bin (docs/forward-auth.md)
+	scripts/build-proxies.sh
 
 db:             ## start the local FerretDB on 127.0.0.1:27018 (data in data/)
 	scripts/db.sh start

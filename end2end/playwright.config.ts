@@ -1,5 +1,6 @@
 import { defineConfig } from '@playwright/test';
 import { CHROMIUM, CHROMIUM_ARGS } from './chromium';
+import { PROXIES } from './proxies';
 
 // The app under test is started by ../scripts/e2e-server.sh: a throwaway FerretDB and the debug
 // build from `cargo leptos build`, on E2E_PORT. Chromium is Debian's (a downloaded browser cannot
@@ -22,16 +23,28 @@ export default defineConfig({
     // Debian's Chromium; tests that need a camera launch their own (tests/fixtures.ts).
     launchOptions: { executablePath: CHROMIUM, args: CHROMIUM_ARGS },
   },
-  webServer: {
-    command: `E2E_PORT=${port} ../scripts/e2e-server.sh`,
-    url: `http://127.0.0.1:${port}/healthz`,
-    timeout: 180_000,
-    reuseExistingServer: false,
-    // SIGTERM lets the script stop FerretDB and delete its throwaway data directory.
-    gracefulShutdown: { signal: 'SIGTERM', timeout: 10_000 },
-    stdout: 'pipe',
-    stderr: 'pipe',
-  },
+  webServer: [
+    {
+      command: `E2E_PORT=${port} ../scripts/e2e-server.sh`,
+      url: `http://127.0.0.1:${port}/healthz`,
+      timeout: 180_000,
+      reuseExistingServer: false,
+      // SIGTERM lets the script stop FerretDB and delete its throwaway data directory.
+      gracefulShutdown: { signal: 'SIGTERM', timeout: 10_000 },
+      stdout: 'pipe',
+      stderr: 'pipe',
+    },
+    {
+      // facegate behind Caddy (HTTPS, forward auth) for tests/proxies.spec.ts.
+      command: `E2E_PROXIED_PORT=${PROXIES.facegatePort} E2E_HTTPS_PORT=${PROXIES.httpsPort} ../scripts/e2e-proxies.sh`,
+      url: `http://127.0.0.1:${PROXIES.facegatePort}/healthz`,
+      timeout: 180_000,
+      reuseExistingServer: false,
+      gracefulShutdown: { signal: 'SIGTERM', timeout: 10_000 },
+      stdout: 'pipe',
+      stderr: 'pipe',
+    },
+  ],
   projects: [
     { name: 'hydrated', use: { javaScriptEnabled: true }, testIgnore: /\.nojs\.spec\.ts$/ },
     { name: 'no-js', use: { javaScriptEnabled: false }, testMatch: /\.nojs\.spec\.ts$/ },

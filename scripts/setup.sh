@@ -99,4 +99,6 @@ fi
 # --- dlib models and test media --------------------------------------------------------------
 scripts/fetch-models.sh
 ((with_test)) && scripts/fetch-media.sh
+# Caddy and oauth2-proxy for the end-to-end tests of forward auth and OIDC (docs/forward-auth.md).
+((with_test)) && scripts/build-proxies.sh
 log "ready"

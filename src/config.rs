@@ -100,7 +100,12 @@ pub struct Config {
 
     #[command(flatten)]
     pub metrics: crate::metrics::MetricsSettings,
+
+    #[command(flatten)]
     pub oidc: crate::oidc::OidcSettings,
+
+    #[command(flatten)]
+    pub forward_auth: crate::forward_auth::ForwardAuthSettings,
 
     /// Without a command, facegate serves the app.
     #[command(subcommand)]

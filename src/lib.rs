@@ -26,6 +26,8 @@ pub mod expiring;
 #[cfg(feature = "ssr")]
 pub mod face;
 #[cfg(feature = "ssr")]
+pub mod forward_auth;
+#[cfg(feature = "ssr")]
 pub mod gallery;
 #[cfg(feature = "ssr")]
 pub mod health;

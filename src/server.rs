@@ -270,6 +270,7 @@ pub fn router(state: AppState) -> Router {
         .merge(rest::routes())
         .merge(crate::metrics::public_routes(&state))
         .merge(crate::oidc::routes())
+        .merge(crate::forward_auth::routes())
         .leptos_routes_with_context(
             &state,
             routes,
@@ -280,6 +281,10 @@ pub fn router(state: AppState) -> Router {
             move || shell(leptos_options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::forward_auth::login_shortcut,
+        ))
         // An oversized body is refused from its Content-Length before it is read (with our JSON
         // error); bodies without one are cut off at the same size while streaming.
         .layer(RequestBodyLimitLayer::new(max_body))

@@ -12,6 +12,7 @@ use crate::{
     config::Config,
     db::Db,
     face::FaceEngine,
+    forward_auth::ForwardGrants,
     gallery::Gallery,
     live::ssr::LiveStore,
     server::StartupError,
@@ -40,6 +41,8 @@ pub struct AppState {
     pub templates: TemplateCipher,
     /// The OpenID Connect provider's signing keys and clients (`crate::oidc`).
     pub oidc: crate::oidc::Provider,
+    /// Forward-auth cookies of the applications behind a reverse proxy (`crate::forward_auth`).
+    pub forward_grants: ForwardGrants,
 }
 
 impl AppState {
@@ -49,6 +52,10 @@ impl AppState {
     pub async fn start(config: Config, leptos_options: LeptosOptions) -> Result<Self, StartupError> {
         config.face.validate().map_err(StartupError::Config)?;
         config.live.validate().map_err(StartupError::Config)?;
+        config
+            .forward_auth
+            .validate(&config.http)
+            .map_err(StartupError::Config)?;
         let templates = TemplateCipher::load(&config.template_key_file)
             .map_err(|e| StartupError::TemplateKey(format!("{e} (setting {SETTING})")))?;
         let oidc = crate::oidc::Provider::start(&config.oidc).map_err(StartupError::Config)?;
@@ -91,6 +98,8 @@ impl AppState {
             gallery.record_login(&user_id, at);
         }
         let sessions = SessionStore::from_sessions(sessions);
+        let forward_grants = ForwardGrants::default();
+        forward_grants.sweep_in_background(sessions.clone());
         tracing::info!(sessions = sessions.len(), "sessions loaded");
         // A stranger's chance of matching someone within the threshold grows with the number
         // enrolled (docs/accuracy.md, "Many enrolled"): past this size only the PIN keeps them out.
@@ -133,6 +142,7 @@ impl AppState {
             gallery,
             templates,
             oidc,
+            forward_grants,
         };
         state.changes.spawn_follower(state.clone());
         Ok(state)

@@ -23,7 +23,10 @@ pub const CROSS_SITE_MESSAGE: &str =
 
 /// Middleware: 403 `forbidden` for a cross-site state-changing request or WebSocket upgrade.
 pub async fn refuse_cross_site(State(config): State<Arc<Config>>, request: Request, next: Next) -> Response {
-    if needs_origin_check(request.method(), request.uri().path(), request.headers()) {
+    // A reverse proxy asking about a guarded application's request passes on that request's
+    // method and browser headers (another site's, by design); the answer changes nothing.
+    let forward_auth = request.uri().path() == crate::forward_auth::CHECK_PATH;
+    if !forward_auth && needs_origin_check(request.method(), request.uri().path(), request.headers()) {
         let https = request
             .extensions()
             .get::<ClientInfo>()

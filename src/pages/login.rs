@@ -1,11 +1,11 @@
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::{
     accounts::{LoginStep, PIN_MAX},
     components::{live_check::LiveFaceCheck, passkey::log_in_with_passkey},
     live::Purpose,
-    server_fns::{ConfirmPin, LogIn},
+    server_fns::{ConfirmPin, LogIn, login_destination},
 };
 
 /// Where a login stands.
@@ -24,10 +24,36 @@ enum Login {
 /// A wrong PIN whose ticket takes another try (no new face check needed).
 const WRONG_PIN: &str = "wrong_pin";
 
+/// Leaves the app for `to`: a server route (an OIDC authorization, the forward-auth hand-over)
+/// that the client-side router does not know.
+fn full_page_load(to: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Err(e) = window().location().assign(to) {
+        leptos::logging::error!("cannot leave for {to}: {e:?}");
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = to;
+}
+
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let navigate = use_navigate();
-    let go_welcome = Callback::new(move |()| navigate("/welcome", Default::default()));
+    let query = use_query_map();
+    // Signed in: back to where the login was asked for (`?return_to=`, checked by the server:
+    // docs/forward-auth.md), else the welcome page.
+    let go_welcome = Callback::new(move |()| {
+        let Some(return_to) = query.with_untracked(|q| q.get("return_to")) else {
+            navigate("/welcome", Default::default());
+            return;
+        };
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            match login_destination(return_to).await {
+                Ok(Some(destination)) => full_page_load(&destination),
+                _ => navigate("/welcome", Default::default()),
+            }
+        });
+    });
     let login = RwSignal::new(Login::Checking);
     // Bumped by "Try again": a new face check component means a new camera start and challenge.
     let attempt = RwSignal::new(0_u32);

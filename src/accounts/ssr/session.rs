@@ -37,7 +37,7 @@ const UNKNOWN_COOKIE_WAIT: Duration =
 pub struct SessionToken(String);
 
 impl SessionToken {
-    pub(super) fn generate() -> Self {
+    pub(crate) fn generate() -> Self {
         let mut bytes = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
         Self(URL_SAFE_NO_PAD.encode(bytes))
@@ -51,7 +51,7 @@ impl SessionToken {
         &self.0
     }
 
-    pub(super) fn hash(&self) -> String {
+    pub(crate) fn hash(&self) -> String {
         format!("{:x}", Sha256::digest(self.0.as_bytes()))
     }
 }
@@ -105,7 +105,11 @@ pub(super) async fn open(
 /// log (no read of its own), in case its login happened on another instance a moment ago. Refreshes `last_seen_at` (in the background
 /// for the database and the other instances) at most once per quarter of the idle timeout.
 pub async fn find(state: &AppState, token: &SessionToken) -> Result<Option<SessionDoc>, AppError> {
-    let hash = token.hash();
+    find_by_hash(state, token.hash()).await
+}
+
+/// [`find`] by the token's hash (what forward auth keeps: `crate::forward_auth`).
+pub(crate) async fn find_by_hash(state: &AppState, hash: String) -> Result<Option<SessionDoc>, AppError> {
     let session = match state.sessions.get(&hash) {
         Some(session) => session,
         None => {
@@ -120,7 +124,7 @@ pub async fn find(state: &AppState, token: &SessionToken) -> Result<Option<Sessi
     let last_seen = session.last_seen_at.unwrap_or(session.created_at);
     let idle_until = millis_after(last_seen, state.config.accounts.session_idle());
     if session.expires_at <= now || idle_until <= now {
-        end_in_background(state, token);
+        end_hash_in_background(state, hash);
         return Ok(None);
     }
     let touch_every = state.config.accounts.session_idle() / TOUCH_SHARE_OF_IDLE;
@@ -165,7 +169,10 @@ pub async fn end(state: &AppState, token: &SessionToken) -> Result<(), AppError>
 /// Ends a session without making the request wait (a login replacing the browser's old one,
 /// an expired one found at lookup).
 pub(super) fn end_in_background(state: &AppState, token: &SessionToken) {
-    let hash = token.hash();
+    end_hash_in_background(state, token.hash());
+}
+
+fn end_hash_in_background(state: &AppState, hash: String) {
     state.sessions.remove(&hash);
     let (db, changes) = (state.db.clone(), state.changes.clone());
     tokio::spawn(async move {

@@ -40,6 +40,10 @@ impl SessionStore {
         inner.by_hash.insert(session.token_hash.clone(), session);
     }
 
+    pub fn contains(&self, token_hash: &str) -> bool {
+        self.read().by_hash.contains_key(token_hash)
+    }
+
     pub fn get(&self, token_hash: &str) -> Option<SessionDoc> {
         self.read().by_hash.get(token_hash).cloned()
     }
