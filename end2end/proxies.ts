@@ -12,15 +12,27 @@ function freePort(name: string): number {
 }
 
 const httpsPort = freePort('E2E_HTTPS_PORT');
+const auth = `https://auth.facegate.localhost:${httpsPort}`;
+
+/**
+ * oauth2-proxy with facegate as its OpenID Connect provider (tests/relying-party.spec.ts) needs
+ * facegate's OIDC provider: on with E2E_OIDC=1 until that is in (docs/forward-auth.md).
+ */
+export const OIDC = process.env.E2E_OIDC === '1';
+const oauth2Proxy = OIDC ? `http://127.0.0.1:${freePort('E2E_OAUTH2_PROXY_PORT')}` : '';
 
 /** facegate behind Caddy, and the application Caddy guards with facegate's forward auth. */
 export const PROXIES = {
   httpsPort,
   facegatePort: freePort('E2E_PROXIED_PORT'),
   /** facegate's public origin. */
-  auth: `https://auth.facegate.localhost:${httpsPort}`,
+  auth,
   /** The whoami page behind Caddy's forward_auth. */
   app: `https://app.facegate.localhost:${httpsPort}`,
+  /** oauth2-proxy guarding a page (only with OIDC). */
+  oauth2Proxy,
+  /** facegate's end-session endpoint, where oauth2-proxy's sign-out sends the browser next. */
+  oauth2ProxyLogout: `${auth}/oauth2/logout?client_id=oauth2-proxy&post_logout_redirect_uri=${encodeURIComponent(`${oauth2Proxy}/`)}`,
   /** Chromium resolves these names to loopback; Caddy listens on 127.0.0.1 only. */
   resolverRules: '--host-resolver-rules=MAP *.facegate.localhost 127.0.0.1',
 };
