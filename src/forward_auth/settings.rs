@@ -150,4 +150,29 @@ mod tests {
         }
         assert!("".parse::<ForwardDomains>().expect("empty").is_empty());
     }
+
+    #[test]
+    fn forward_auth_needs_an_https_public_origin_inside_its_domains() {
+        let check = |args: &[&str]| {
+            let mut all = vec!["facegate", "--forward-auth-domains", "example.org"];
+            all.extend_from_slice(args);
+            let config = crate::config::Config::parse_with_file(None, all).expect("config");
+            config.forward_auth.validate(&config.http)
+        };
+        assert!(check(&["--public-origin", "https://face.example.org"]).is_ok());
+        assert!(check(&["--public-origin", "https://example.org"]).is_ok());
+        for refused in [
+            &[][..],
+            &["--public-origin", "http://face.example.org"][..],
+            &["--public-origin", "https://face.example.net"][..],
+            &[
+                "--public-origin",
+                "https://face.example.org",
+                "--forward-auth-email-header",
+                "Remote-User",
+            ][..],
+        ] {
+            assert!(check(refused).is_err(), "{refused:?}");
+        }
+    }
 }
