@@ -49,7 +49,7 @@ export default defineConfig({
     {
       name: 'hydrated',
       use: { javaScriptEnabled: true },
-      // relying-party.spec.ts (oauth2-proxy) waits for the OIDC provider: E2E_OIDC=1 runs it.
+      // relying-party.spec.ts (oauth2-proxy): E2E_OIDC=0 leaves it out.
       testIgnore: OIDC ? /\.nojs\.spec\.ts$/ : [/\.nojs\.spec\.ts$/, /relying-party\.spec\.ts$/],
     },
     { name: 'no-js', use: { javaScriptEnabled: false }, testMatch: /\.nojs\.spec\.ts$/ },

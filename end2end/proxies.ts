@@ -15,10 +15,10 @@ const httpsPort = freePort('E2E_HTTPS_PORT');
 const auth = `https://auth.facegate.localhost:${httpsPort}`;
 
 /**
- * oauth2-proxy with facegate as its OpenID Connect provider (tests/relying-party.spec.ts) needs
- * facegate's OIDC provider: on with E2E_OIDC=1 until that is in (docs/forward-auth.md).
+ * oauth2-proxy with facegate as its OpenID Connect provider (tests/relying-party.spec.ts): always
+ * on in `make test`; E2E_OIDC=0 leaves it out (and oauth2-proxy unstarted) for a quicker local run.
  */
-export const OIDC = process.env.E2E_OIDC === '1';
+export const OIDC = process.env.E2E_OIDC !== '0';
 const oauth2Proxy = OIDC ? `http://127.0.0.1:${freePort('E2E_OAUTH2_PROXY_PORT')}` : '';
 
 /** facegate behind Caddy, and the application Caddy guards with facegate's forward auth. */

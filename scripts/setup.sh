@@ -101,4 +101,9 @@ scripts/fetch-models.sh
 ((with_test)) && scripts/fetch-media.sh
 # Caddy and oauth2-proxy for the end-to-end tests of forward auth and OIDC (docs/forward-auth.md).
 ((with_test)) && scripts/build-proxies.sh
+# A CI machine builds once and is thrown away: Go's module and build caches (~3.5 GB after
+# FerretDB, Caddy and oauth2-proxy) would only take disk the Rust build needs.
+if [[ "${CI:-}" == "true" ]] && command -v go >/dev/null; then
+  go clean -cache -modcache
+fi
 log "ready"

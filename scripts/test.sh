@@ -24,7 +24,7 @@ step "what the browser downloads: release wasm + JS within 400 KB gzip"
 scripts/wasm-budget.sh 2>&1 | tee "$logs/wasm-budget.log"
 
 step "unit and integration tests (real FerretDB, real photos)"
-cargo test --features ssr 2>&1 | tee "$logs/cargo-test.log"
+cargo test --features ssr --lib --bins --tests 2>&1 | tee "$logs/cargo-test.log"
 rust_passed=$(grep -Eo '^test result: ok\. [0-9]+ passed' "$logs/cargo-test.log" | awk '{s += $4} END {print s + 0}')
 
 # Bounded (20 cases per operation, ~2 min): the debug binary the tests just built (docs/api.md).

@@ -2,7 +2,7 @@
 //! single-picture form, which a server accepts only with `allow-single-image` (trusted kiosks);
 //! the live check is tested in tests/live_api.rs.
 
-mod support;
+use crate::support;
 
 use mongodb::bson::doc;
 use reqwest::{Client, StatusCode};

@@ -3,7 +3,7 @@
 //! client trickling its upload loses its place at the body-read deadline, and the server takes
 //! requests again as soon as places free up. (Throughput figures: scripts/bench-logins.sh.)
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

@@ -4,7 +4,7 @@
 //! document. Routes are read from the source of every `.route(…)` call, so a route added
 //! anywhere without its description fails here (and a description without a route too).
 
-mod support;
+use crate::support;
 
 use std::{
     collections::BTreeSet,

@@ -2,7 +2,7 @@
 //! performs the attack against the real server (in-process, or the real binary as a second
 //! instance) on a real FerretDB, and shows it fail next to a control that succeeds.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

@@ -2,7 +2,7 @@
 //! scripts/fetch-media.sh puts in .cache/media/photos/, and the encodings Python's
 //! face_recognition computed from them (tests/fixtures/reference_encodings.json).
 //!
-//! `cargo test --features ssr --test face_engine`. The `survey_*` tests are measurements behind
+//! `cargo test --features ssr --test integration face_engine::`. The `survey_*` tests are measurements behind
 //! the defaults (docs/face-engine.md), not checks: run them in release with `-- --ignored
 //! --nocapture`.
 

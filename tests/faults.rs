@@ -2,7 +2,7 @@
 //! started again on the same data). Requests that need it get 503 with `Retry-After` instead
 //! of hanging, nothing is half-written, and the app picks up again by itself.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

@@ -3,7 +3,7 @@
 //! the attacks — forged forwarding headers from a peer that is not a trusted proxy, return URLs
 //! outside the forward-auth domains, facegate's own session cookie offered as the app cookie.
 
-mod support;
+use crate::support;
 
 use reqwest::{Client, Response, StatusCode};
 use serde_json::json;

@@ -4,7 +4,7 @@
 //! client addresses are simulated through a trusted proxy's `X-Forwarded-For` (the test client
 //! is 127.0.0.1). Figures under load: scripts/bench-front-door.sh.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

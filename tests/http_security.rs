@@ -1,7 +1,7 @@
 //! The HTTP front door through the real server: security headers, cross-site requests refused
 //! on every state-changing route (with the database unchanged), throttling per client address.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! the others through the change feed (src/changes.rs), within the 2 s the deployment guide
 //! promises, with no request ever reading the users or sessions collection.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

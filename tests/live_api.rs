@@ -4,7 +4,7 @@
 //! uploaded the way a recording client would: after waiting as long as the recording lasts,
 //! because frames may not span more time than has passed since the challenge was issued.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

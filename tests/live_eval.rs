@@ -9,7 +9,7 @@
 //! frame (every 400 ms, the verifier's sampling rate), and observations are cached in
 //! target/live-cache/ between runs of the same build.
 
-mod support;
+use crate::support;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -3,7 +3,7 @@
 //! and logged in with frames of a real video (live check) and the PIN. Every defence is tried as
 //! the attack it stops (docs/security.md, "Attacks tried").
 
-mod support;
+use crate::support;
 
 use std::{path::PathBuf, time::Duration};
 

@@ -3,7 +3,7 @@
 //! signs the server's real challenges (tests/support/authenticator.rs); faces come from real
 //! photos through `allow-single-image`.
 
-mod support;
+use crate::support;
 
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};

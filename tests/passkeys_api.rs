@@ -2,7 +2,7 @@
 //! signs the server's real challenges (tests/support/authenticator.rs). The face comes from real
 //! photos through `allow-single-image`; what is under test is the passkey after it.
 
-mod support;
+use crate::support;
 
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};

@@ -3,7 +3,7 @@
 //! Faces come from real photos through `allow-single-image` (the live check has its own tests);
 //! what is under test here is what happens after the face matched.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

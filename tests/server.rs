@@ -1,6 +1,6 @@
 //! The server against a real FerretDB: health, the users collection and its unique indexes.
 
-mod support;
+use crate::support;
 
 use facegate::{
     db::{

@@ -3,7 +3,7 @@
 //! with its normal answer, and the process exits 0 — or, past the deadline, exits anyway and logs
 //! how many requests it cut.
 
-mod support;
+use crate::support;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

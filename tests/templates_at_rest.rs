@@ -2,7 +2,7 @@
 //! database holds, start-up with wrong or missing keys, migration of plain records, and key
 //! rotation while the server keeps serving (docs/security.md).
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

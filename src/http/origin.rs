@@ -55,7 +55,8 @@ pub const GUARDED_READS: &[&str] = &["/api/account/export"];
 
 fn needs_origin_check(method: &Method, path: &str, headers: &HeaderMap) -> bool {
     // A relying party's form may post its OpenID Connect requests from its own site.
-    let safe = (matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) && !GUARDED_READS.contains(&path))
+    let safe = (matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+        && !GUARDED_READS.contains(&path))
         || crate::oidc::accepts_cross_site(path);
     let upgrade = headers
         .get(header::UPGRADE)

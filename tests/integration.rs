@@ -1,0 +1,28 @@
+//! Every integration test in one binary: one link instead of one per file (each links dlib, the
+//! database driver and the whole app: ~20 copies cost minutes and gigabytes in CI). Each file
+//! stays a module of its own; run one with `cargo test --features ssr --test integration live_api::`.
+
+mod support;
+
+mod accounts_api;
+mod admission;
+mod api_contract;
+mod blas_tuning;
+mod dlib_faults;
+mod ended_sessions;
+mod face_engine;
+mod faults;
+mod forward_auth;
+mod front_door;
+mod http_security;
+mod instances;
+mod live_api;
+mod live_eval;
+mod observability;
+mod oidc;
+mod passkey_management;
+mod passkeys_api;
+mod second_factor_api;
+mod server;
+mod shutdown;
+mod templates_at_rest;
