@@ -113,6 +113,9 @@ impl AppState {
         }
         templates.watch(config.template_key_reload());
         let live = LiveStore::new(config.live.clone(), faces.workers());
+        live.share_replays(db.clone())
+            .await
+            .map_err(StartupError::Loading)?;
         // Passkeys belong to the public origin's host name (localhost when none is set).
         let origin = config
             .http

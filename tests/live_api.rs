@@ -141,8 +141,14 @@ async fn another_person_part_way_is_refused_and_nothing_is_written() {
         frame["t_ms"] = json!(4000.0 + i as f64 * 100.0);
         frame
     }));
-    let reply = register_clip(&server, "Mixed", frames).await;
-    assert_refused(&reply, StatusCode::UNPROCESSABLE_ENTITY, "face_changed");
+    let (status, body) = register_clip(&server, "Mixed", frames).await;
+    // The other man's face jumps into view (`discontinuous`), or, placed where Franck's was,
+    // its encoding differs (`face_changed`).
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        ["discontinuous", "face_changed"].contains(&body["error"].as_str().unwrap_or_default()),
+        "{body}"
+    );
     assert_eq!(count(&server, "users").await, 0);
 }
 
@@ -363,4 +369,297 @@ async fn movements_in_the_wrong_order_are_refused() {
     let in_order = TestServer::start(&["--liveness-challenge", "turn_left,open_mouth"]).await;
     let (status, body) = register_clip(&in_order, "Franck", turn_then_mouth()).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+// Issue 14: the attacks that got through, performed against the real server.
+
+/// A live socket for `purpose`, and its challenge message.
+async fn open_socket(
+    server: &TestServer,
+    purpose: &str,
+) -> (
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    Value,
+) {
+    let url = server
+        .url(&format!("/api/live?purpose={purpose}"))
+        .replacen("http", "ws", 1);
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.expect("connect");
+    let challenge = next_message(&mut socket).await;
+    assert_eq!(challenge["type"], "challenge", "{challenge}");
+    (socket, challenge)
+}
+
+/// Sends frames over a live socket in real time (a frame no earlier than its capture time after
+/// the first); the final message: `passed` (with the proof) or `failed`.
+async fn perform_on_socket(server: &TestServer, purpose: &str, frames: &[Value]) -> Value {
+    let (mut socket, _) = open_socket(server, purpose).await;
+    let started = std::time::Instant::now();
+    for frame in frames {
+        let due = Duration::from_millis(frame["t_ms"].as_f64().unwrap_or(0.0) as u64);
+        tokio::time::sleep(due.saturating_sub(started.elapsed())).await;
+        socket.send(Message::text(frame.to_string())).await.expect("send");
+        let reply = next_message(&mut socket).await;
+        match reply["type"].as_str() {
+            Some("frame") if reply["hint"]["code"] == "passed" => return next_message(&mut socket).await,
+            Some("frame") => {}
+            _ => return reply,
+        }
+    }
+    Value::Null
+}
+
+/// Frames `start_s`… of a clip with capture times from `t0_ms`, 100 ms apart.
+fn frames_from(clip: &str, start_s: f64, seconds: f64, t0_ms: f64) -> Vec<Value> {
+    clip_frames(clip, start_s, seconds)
+        .into_iter()
+        .map(|mut frame| {
+            let t = frame["t_ms"].as_f64().unwrap_or(0.0);
+            frame["t_ms"] = json!(t0_ms + t);
+            frame
+        })
+        .collect()
+}
+
+/// Species 2, the borrowed face: the victim's photo on the frames the old schedule encoded
+/// (every 400 ms of declared time), another person performing the movements on the others, over
+/// the real socket. Refused; the other person's frames alone do perform the challenge (they
+/// pass the live check, and then match nobody), and the victim himself passes.
+#[tokio::test]
+async fn a_borrowed_face_is_refused_over_the_socket() {
+    let mut server = TestServer::start(PINNED).await;
+    let (status, body) = register_clip(&server, "Franck", clip_frames("franck", 20.0, 7.0)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    // Control: Franck himself, live on the socket.
+    let passed = perform_on_socket(&server, "login", &clip_frames("franck", 55.0, 6.0)).await;
+    assert_eq!(passed["type"], "passed", "{passed}");
+    let (status, body) = post(
+        &client(),
+        &server,
+        "/api/login",
+        json!({ "proof": passed["proof"], "pin": PIN }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let sessions_before = count(&server, "sessions").await;
+
+    // cap12 opens his mouth and turns to his right in his clip.
+    server
+        .restart(&["--liveness-challenge", "open_mouth,turn_right"])
+        .await;
+    let mover = clip_frames("cap12_edit", 0.0, 20.0);
+    let mover_alone = perform_on_socket(&server, "login", &mover).await;
+    assert_eq!(
+        mover_alone["type"], "passed",
+        "the movement frames perform the challenge: {mover_alone}"
+    );
+    let victim = clip_frames("attack_franck12_still", 0.0, 8.0);
+    let mut refusals = Vec::new();
+    for offset in [0usize, 1, 2, 3] {
+        let borrowed: Vec<Value> = mover
+            .iter()
+            .enumerate()
+            .map(|(i, frame)| {
+                if i % 4 == offset {
+                    let mut photo = victim[(i / 4) % victim.len()].clone();
+                    photo["t_ms"] = frame["t_ms"].clone();
+                    photo
+                } else {
+                    frame.clone()
+                }
+            })
+            .collect();
+        let reply = perform_on_socket(&server, "login", &borrowed).await;
+        assert_eq!(reply["type"], "failed", "offset {offset}: {reply}");
+        refusals.push(reply["error"].as_str().unwrap_or_default().to_string());
+    }
+    assert!(
+        refusals
+            .iter()
+            .all(|code| ["discontinuous", "face_changed"].contains(&code.as_str())),
+        "{refusals:?}"
+    );
+    assert_eq!(
+        count(&server, "sessions").await,
+        sessions_before,
+        "nothing written"
+    );
+}
+
+/// Species 3, the spliced video: segments of Franck's own clip joined, reordered, or a frame
+/// sent twice. Each is refused `discontinuous`; the continuous clip passes (the control,
+/// `a_live_person_registers_logs_in_and_cannot_be_replayed`).
+#[tokio::test]
+async fn spliced_reordered_and_duplicated_frames_are_refused() {
+    let server = TestServer::start(PINNED).await;
+    // He turns to his left at 20-25 s and blinks in 40-50 s.
+    let mut spliced = frames_from("franck", 20.0, 5.0, 0.0);
+    spliced.extend(frames_from("franck", 42.0, 6.0, 5000.0));
+    let mut reordered = clip_frames("franck", 20.0, 7.0);
+    let times: Vec<Value> = reordered.iter().map(|f| f["t_ms"].clone()).collect();
+    reordered.swap(10, 40);
+    reordered.swap(25, 55);
+    for (frame, t) in reordered.iter_mut().zip(times) {
+        frame["t_ms"] = t;
+    }
+    // A frame sent again later (a looped recording). (The same frame twice in a row is a page
+    // grabbing a slow camera's frame twice: answered again, not judged.)
+    let mut duplicated = clip_frames("franck", 20.0, 7.0);
+    let copy = duplicated[29].clone();
+    duplicated.insert(31, copy);
+    for (i, frame) in duplicated.iter_mut().enumerate() {
+        frame["t_ms"] = json!(i as f64 * 100.0);
+    }
+    for (name, frames) in [
+        ("spliced", spliced),
+        ("reordered", reordered),
+        ("duplicated", duplicated),
+    ] {
+        let reply = register_clip(&server, "Franck", frames).await;
+        assert_eq!(
+            (reply.0, reply.1["error"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("discontinuous")),
+            "{name}: {}",
+            reply.1
+        );
+    }
+    // Over the socket, a splice ends the attempt at the splice.
+    let mut spliced = frames_from("franck", 20.0, 5.0, 0.0);
+    spliced.extend(frames_from("franck", 42.0, 6.0, 5000.0));
+    let reply = perform_on_socket(&server, "register", &spliced).await;
+    assert_eq!(
+        (reply["type"].as_str(), reply["error"].as_str()),
+        (Some("failed"), Some("discontinuous")),
+        "{reply}"
+    );
+    support::assert_nothing_stored(&server).await;
+}
+
+/// Capture times that run ahead of the frames' arrival: a movement "recorded" faster than
+/// the frames came. Refused on the socket.
+#[tokio::test]
+async fn capture_times_ahead_of_arrival_are_refused_on_the_socket() {
+    let server = TestServer::start(PINNED).await;
+    let (mut socket, _) = open_socket(&server, "login").await;
+    let mut last = Value::Null;
+    // Back to back, claiming 100 ms between frames (about 30 ms per frame here).
+    for frame in clip_frames("franck", 20.0, 6.0) {
+        socket.send(Message::text(frame.to_string())).await.expect("send");
+        last = next_message(&mut socket).await;
+        if last["type"] != "frame" {
+            break;
+        }
+    }
+    assert_eq!(
+        (last["type"].as_str(), last["error"].as_str()),
+        (Some("failed"), Some("bad_timestamps")),
+        "{last}"
+    );
+    assert_eq!(count(&server, "sessions").await, 0);
+}
+
+/// The same frames in another wrapper of the same JPEG bytes.
+fn rewrap(frames: &[Value], style: usize) -> Vec<Value> {
+    frames
+        .iter()
+        .map(|frame| {
+            let image = frame["image"].as_str().unwrap_or_default();
+            let payload = image.split_once(',').map_or(image, |(_, p)| p);
+            let wrapped = match style {
+                0 => format!("data:image/png;base64,{payload}"),
+                1 => payload.to_string(),
+                2 => format!("DATA:image/jpeg;base64,{payload}"),
+                _ => format!(
+                    "data:image/jpeg;base64,{}",
+                    payload
+                        .as_bytes()
+                        .chunks(76)
+                        .map(|line| String::from_utf8_lossy(line).into_owned())
+                        .collect::<Vec<_>>()
+                        .join("\r\n")
+                ),
+            };
+            json!({ "t_ms": frame["t_ms"], "image": wrapped })
+        })
+        .collect()
+}
+
+/// Species 4, the re-wrapped replay: an accepted login's frames resent as `data:image/png`, raw
+/// base64, `DATA:` and line-wrapped base64 — refused `replayed`, also after a restart (the
+/// replay memory is in the database).
+#[tokio::test]
+async fn a_rewrapped_replay_is_refused_also_after_a_restart() {
+    let mut server = TestServer::start(PINNED).await;
+    let (status, body) = register_clip(&server, "Franck", clip_frames("franck", 20.0, 7.0)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let login_frames = clip_frames("franck", 55.0, 6.0);
+    let (status, body, _) = login_clip(&client(), &server, &login_frames).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let sessions = count(&server, "sessions").await;
+    for style in 0..4 {
+        let (status, body, _) = login_clip(&client(), &server, &rewrap(&login_frames, style)).await;
+        assert_refused(&(status, body), StatusCode::UNPROCESSABLE_ENTITY, "replayed");
+    }
+    // The prints reach the database in the background.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    server.restart(PINNED).await;
+    for style in 0..4 {
+        let (status, body, _) = login_clip(&client(), &server, &rewrap(&login_frames, style)).await;
+        assert_refused(&(status, body), StatusCode::UNPROCESSABLE_ENTITY, "replayed");
+    }
+    assert_eq!(count(&server, "sessions").await, sessions, "nothing written");
+}
+
+/// Species 5: the live socket's nonce redeemed on the upload path. Refused `nonce_used`.
+#[tokio::test]
+async fn a_socket_nonce_cannot_be_redeemed_by_an_upload() {
+    let server = TestServer::start(PINNED).await;
+    let (status, body) = register_clip(&server, "Franck", clip_frames("franck", 20.0, 7.0)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (_socket, challenge) = open_socket(&server, "login").await;
+    let frames = clip_frames("franck", 55.0, 6.0);
+    record(&frames).await;
+    let reply = post(
+        &client(),
+        &server,
+        "/api/login",
+        json!({ "nonce": challenge["nonce"], "frames": frames, "pin": PIN }),
+    )
+    .await;
+    assert_refused(&reply, StatusCode::UNPROCESSABLE_ENTITY, "nonce_used");
+    assert_eq!(count(&server, "sessions").await, 0);
+}
+
+/// Species 6: an honest upload that arrives in time passes even when the server takes longer
+/// over its frames than the nonce has left (one face worker, 7 s nonce, a 6 s clip uploaded at
+/// 6.9 s).
+#[tokio::test]
+async fn an_upload_that_arrived_in_time_passes_however_long_it_takes() {
+    let server = TestServer::start(&[
+        "--liveness-challenge",
+        "turn_left,blink",
+        "--liveness-nonce-ttl-secs",
+        "7",
+        "--face-workers",
+        "1",
+    ])
+    .await;
+    let (status, body) = register_clip(&server, "Franck", clip_frames("franck", 20.0, 6.0)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let challenge = nonce(&server, "login").await;
+    tokio::time::sleep(Duration::from_millis(6900)).await;
+    let started = std::time::Instant::now();
+    let (status, body) = post(
+        &client(),
+        &server,
+        "/api/login",
+        json!({ "nonce": challenge["nonce"], "frames": clip_frames("franck", 55.0, 6.0), "pin": PIN }),
+    )
+    .await;
+    let took = started.elapsed();
+    assert_eq!(status, StatusCode::OK, "{body} (after {took:?})");
+    assert!(
+        took > Duration::from_millis(100),
+        "the processing outlasted the nonce: {took:?}"
+    );
 }

@@ -470,3 +470,266 @@ fn margin_report() -> String {
         percentile(&gaps, 0.5),
     )
 }
+
+/// Builds "before" tuning: the continuity check off (bounds no jump can exceed).
+fn without_continuity() -> Tuning {
+    use facegate::live::ssr::continuity::{Bound, ContinuityBounds};
+    let open = Bound {
+        base: f64::INFINITY,
+        per_second: 0.0,
+        cap: f64::INFINITY,
+    };
+    Tuning {
+        continuity: ContinuityBounds {
+            scale: open,
+            shift: open,
+            shape: open,
+        },
+        ..Tuning::default()
+    }
+}
+
+/// Runs one attempt with this tuning over frames with these capture times.
+fn judge_timed(
+    steps: &[Step],
+    frames: &[(f64, &FaceObservation)],
+    tuning: &Tuning,
+    seed: u64,
+) -> Result<f64, LiveFailure> {
+    let mut verifier = Verifier::seeded(steps.to_vec(), tuning.clone(), seed);
+    for &(t, observation) in frames {
+        if t > TTL_MS {
+            return Err(LiveFailure::NonceExpired);
+        }
+        if verifier.on_frame(t, observation)?.passed {
+            return Ok(t);
+        }
+    }
+    Err(verifier.incomplete())
+}
+
+/// How much a live face changes between frames `k` apart (k × 100 ms), on the real clips: the
+/// figures behind `ContinuityBounds::default` (docs/live.md, "One continuous view").
+/// `cargo test --features ssr --test live_eval continuity_measures -- --ignored --nocapture`
+#[test]
+#[ignore = "measurement: prints how much a live face changes between frames"]
+fn continuity_measures() {
+    use facegate::live::ssr::continuity::FaceChange;
+    use facegate::live::ssr::verifier::percentile;
+    for k in [1usize, 2, 3, 5, 10] {
+        let (mut scale, mut shift, mut shape) = (Vec::new(), Vec::new(), Vec::new());
+        for clip in ["franck", "franck_mirrored", "cap12_edit", "cap13_edit2"] {
+            let frames = &clips()[clip];
+            for i in 0..frames.len().saturating_sub(k) {
+                let (Some(a), Some(b)) = (&frames[i].landmarks, &frames[i + k].landmarks) else {
+                    continue;
+                };
+                if let Some(c) = FaceChange::between(a, b) {
+                    scale.push(c.scale);
+                    shift.push(c.shift);
+                    shape.push(c.shape);
+                }
+            }
+        }
+        println!(
+            "live, {:4} ms apart, n {:5}: scale p99 {:.3} max {:.3} | shift p99 {:.3} max {:.3} | shape p99 {:.4} max {:.4}",
+            k * 100,
+            scale.len(),
+            percentile(&scale, 0.99),
+            percentile(&scale, 1.0),
+            percentile(&shift, 0.99),
+            percentile(&shift, 1.0),
+            percentile(&shape, 0.99),
+            percentile(&shape, 1.0),
+        );
+    }
+    // Splices: two frames of one clip at least 2 s apart, shown 100 ms apart.
+    let bounds = Tuning::default().continuity;
+    for clip in ["franck", "cap12_edit", "cap13_edit2"] {
+        let frames = &clips()[clip];
+        let (mut tried, mut plausible) = (0, 0);
+        let mut shapes = Vec::new();
+        for i in (0..frames.len()).step_by(7) {
+            for j in (i + 20..frames.len()).step_by(13) {
+                let (Some(a), Some(b)) = (&frames[i].landmarks, &frames[j].landmarks) else {
+                    continue;
+                };
+                if let Some(c) = FaceChange::between(a, b) {
+                    tried += 1;
+                    shapes.push(c.shape);
+                    if c.plausible(100.0, &bounds) {
+                        plausible += 1;
+                    }
+                }
+            }
+        }
+        println!(
+            "splice {clip}: {plausible} of {tried} frame pairs ≥ 2 s apart pass as consecutive (shape p50 {:.4})",
+            percentile(&shapes, 0.5)
+        );
+    }
+    // Another person: franck's frames against cap12's and cap13's.
+    let (mut tried, mut plausible) = (0, 0);
+    for other in ["cap12_edit", "cap13_edit2"] {
+        for (i, a) in clips()["franck"].iter().enumerate().step_by(11) {
+            for b in clips()[other].iter().skip(i % 7).step_by(17) {
+                let (Some(a), Some(b)) = (&a.landmarks, &b.landmarks) else {
+                    continue;
+                };
+                if let Some(c) = FaceChange::between(a, b) {
+                    tried += 1;
+                    plausible += usize::from(c.plausible(100.0, &bounds));
+                }
+            }
+        }
+    }
+    println!("another person: {plausible} of {tried} franck → cap frame pairs pass as consecutive");
+}
+
+/// Species 3 of issue 14: a spliced natural video. Segments of one person's own clip, each
+/// showing one asked movement, joined at many splice points (and frames reordered), against the
+/// challenge they perform. Before (no continuity check) and after.
+fn splice_attacks() -> (Tally, Tally) {
+    use Step::*;
+    // Where each clip shows each movement, from `scan_segments` and the live windows.
+    let plan: [(&str, Step, Step); 3] = [
+        ("franck", TurnLeft, Blink),
+        ("cap12_edit", OpenMouth, TurnRight),
+        ("cap13_edit2", OpenMouth, TurnLeft),
+    ];
+    let (mut before, mut after) = (Tally::default(), Tally::default());
+    let mut seed = 0;
+    for (clip, first, second) in plan {
+        let frames = &clips()[clip];
+        let seconds = frames.len() as f64 / FPS;
+        // Segment A (the first movement) from one moment, segment B from another, 4-8 s each.
+        let mut a_start = 0.0;
+        while a_start + 8.0 <= seconds {
+            let mut b_start = (a_start + 12.0) % (seconds - 8.0).max(1.0);
+            for length in [4.0, 6.0, 8.0] {
+                let mut spliced = window(clip, a_start, length);
+                spliced.extend(window(clip, b_start, 8.0));
+                let timed: Vec<(f64, &FaceObservation)> = spliced
+                    .iter()
+                    .enumerate()
+                    .map(|(i, o)| (i as f64 * 100.0, *o))
+                    .collect();
+                seed += 1;
+                // Only splices that carry both movements in order are attacks worth counting:
+                // with the continuity check off, do they pass?
+                let open = judge_timed(&[first, second], &timed, &without_continuity(), seed);
+                if open.is_err() {
+                    continue;
+                }
+                before.add(&open);
+                let outcome = judge_timed(&[first, second], &timed, &Tuning::default(), seed);
+                if outcome.is_ok() {
+                    println!("ACCEPTED splice {clip} A@{a_start}s+{length}s B@{b_start}s");
+                }
+                after.add(&outcome);
+                b_start = (b_start + 3.0) % (seconds - 8.0).max(1.0);
+            }
+            a_start += 2.5;
+        }
+        // Reordered: a window's frames in blocks of 5, blocks shuffled.
+        let mut start = 0.0;
+        while start + 12.0 <= seconds {
+            let window = window(clip, start, 12.0);
+            let mut blocks: Vec<&[&FaceObservation]> = window.chunks(5).collect();
+            let n = blocks.len();
+            for i in 0..n {
+                blocks.swap(i, (i * 7 + 3) % n);
+            }
+            let timed: Vec<(f64, &FaceObservation)> = blocks
+                .concat()
+                .into_iter()
+                .enumerate()
+                .map(|(i, o)| (i as f64 * 100.0, o))
+                .collect();
+            seed += 1;
+            let open = judge_timed(&[first, second], &timed, &without_continuity(), seed);
+            start += 4.0;
+            if open.is_err() {
+                continue;
+            }
+            before.add(&open);
+            let outcome = judge_timed(&[first, second], &timed, &Tuning::default(), seed);
+            if outcome.is_ok() {
+                println!("ACCEPTED reordered {clip} @{start}s");
+            }
+            after.add(&outcome);
+        }
+    }
+    (before, after)
+}
+
+/// Species 2 of issue 14 offline: the victim's photo on every 4th frame (the frames the old
+/// schedule encoded at 10 frames/s), another person's clip on the others. Over the real socket:
+/// tests/live_attacks.rs.
+fn borrowed_face_attacks() -> (Tally, Tally) {
+    use Step::*;
+    let (mut before, mut after) = (Tally::default(), Tally::default());
+    let mut seed = 1000;
+    for photo in ["franck12", "franck60"] {
+        for (clip, steps) in [
+            ("cap12_edit", [OpenMouth, TurnRight]),
+            ("cap13_edit2", [OpenMouth, TurnLeft]),
+        ] {
+            let victim = window(&format!("attack_{photo}_still"), 0.0, 8.0);
+            let seconds = clips()[clip].len() as f64 / FPS;
+            let mut start = 0.0;
+            while start + 20.0 <= seconds {
+                let movers = window(clip, start, 20.0);
+                let timed: Vec<(f64, &FaceObservation)> = movers
+                    .iter()
+                    .enumerate()
+                    .map(|(i, o)| {
+                        let shown = if i % 4 == 0 {
+                            victim[(i / 4) % victim.len()]
+                        } else {
+                            *o
+                        };
+                        (i as f64 * 100.0, shown)
+                    })
+                    .collect();
+                seed += 1;
+                before.add(&judge_timed(&steps, &timed, &without_continuity(), seed));
+                let outcome = judge_timed(&steps, &timed, &Tuning::default(), seed);
+                if outcome.is_ok() {
+                    println!("ACCEPTED borrowed face {photo} + {clip}@{start}s");
+                }
+                after.add(&outcome);
+                start += 2.5;
+            }
+        }
+    }
+    (before, after)
+}
+
+#[test]
+fn spliced_and_borrowed_frames_are_refused() {
+    let mut report = String::from("| attack | tried | accepted | refused with |\n|---|---|---|---|\n");
+    let (before, after) = splice_attacks();
+    let (b_before, b_after) = borrowed_face_attacks();
+    for (name, tally) in [
+        ("spliced / reordered, continuity off (before)", &before),
+        ("spliced / reordered, continuity on", &after),
+        ("borrowed face, continuity off (before)", &b_before),
+        ("borrowed face, continuity on", &b_after),
+    ] {
+        report.push_str(&format!(
+            "| {name} | {} | {} | {} |\n",
+            tally.tried,
+            tally.accepted,
+            tally.codes()
+        ));
+    }
+    println!("\n{report}");
+    let _ = std::fs::write(support::repo_path("target/live-eval-splices.md"), &report);
+    assert!(
+        after.tried >= 30,
+        "too few splices carry both movements:\n{report}"
+    );
+    assert_eq!(after.accepted, 0, "spliced videos accepted:\n{report}");
+    assert_eq!(b_after.accepted, 0, "borrowed faces accepted:\n{report}");
+}

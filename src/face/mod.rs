@@ -35,7 +35,7 @@ pub use error::{FaceError, FaceErrorKind};
 pub use frame::Frame;
 pub use matching::{EncodingIndex, Match};
 pub use models::{CNN_DETECTOR, Detector, MODEL_FILES, ModelError, Models};
-pub use observe::FaceObservation;
+pub use observe::{FaceObservation, PixelPrint};
 pub use pipeline::{FaceAnalysis, FacePipeline};
 pub use pose::{HeadPose, estimate_pose};
 pub use quality::QualityReport;
@@ -102,6 +102,16 @@ impl FaceEngine {
         want_encoding: bool,
     ) -> Result<FaceObservation, FaceError> {
         self.run(move |pipeline| pipeline.observe(image, want_encoding))
+            .await
+    }
+
+    /// [`FaceEngine::observe`], plus the fingerprint of the decoded pixels (replay memory).
+    pub async fn observe_with_print(
+        &self,
+        image: ImageInput,
+        want_encoding: bool,
+    ) -> Result<(FaceObservation, PixelPrint), FaceError> {
+        self.run(move |pipeline| pipeline.observe_with_print(image, want_encoding))
             .await
     }
 

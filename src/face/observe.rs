@@ -6,6 +6,18 @@ use super::detect::FaceBox;
 use super::quality::{self, FacePatch};
 use super::{Encoding, FaceError, FacePipeline, Frame, HeadPose, ImageInput, estimate_pose};
 
+/// SHA-256 of a decoded picture's size and pixels.
+pub type PixelPrint = [u8; 32];
+
+fn pixel_print(frame: &Frame) -> PixelPrint {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    hash.update(frame.width().to_le_bytes());
+    hash.update(frame.height().to_le_bytes());
+    hash.update(frame.image().as_raw());
+    hash.finalize().into()
+}
+
 /// What one live frame shows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FaceObservation {
@@ -42,6 +54,19 @@ impl FacePipeline {
     pub fn observe(&self, input: ImageInput, want_encoding: bool) -> Result<FaceObservation, FaceError> {
         let frame = self.decode(input)?;
         self.observe_frame(&frame, want_encoding)
+    }
+
+    /// [`FacePipeline::observe`], plus a fingerprint of the decoded pixels: the same picture
+    /// sent in another wrapper (another data-URL label, raw base64, line breaks) has the same
+    /// print, unlike the text or bytes as sent.
+    pub fn observe_with_print(
+        &self,
+        input: ImageInput,
+        want_encoding: bool,
+    ) -> Result<(FaceObservation, PixelPrint), FaceError> {
+        let frame = self.decode(input)?;
+        let print = pixel_print(&frame);
+        Ok((self.observe_frame(&frame, want_encoding)?, print))
     }
 
     pub fn observe_frame(&self, frame: &Frame, want_encoding: bool) -> Result<FaceObservation, FaceError> {

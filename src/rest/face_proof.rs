@@ -39,6 +39,9 @@ pub enum Face {
 
 impl FaceEvidence {
     pub async fn into_face(self, state: &AppState, purpose: Purpose) -> Result<Face, AppError> {
+        // The request's body has been read: the upload has arrived (admission refuses at once
+        // rather than queue, so no wait lies between).
+        let arrived = std::time::Instant::now();
         if let Some(proof) = self.proof {
             return Ok(Face::Proof(proof));
         }
@@ -57,7 +60,7 @@ impl FaceEvidence {
                 &state.config.http.front_door,
                 state.config.face.max_image_bytes,
             )?;
-            return check_uploaded_frames(state, &nonce, purpose, frames)
+            return check_uploaded_frames(state, &nonce, purpose, frames, arrived)
                 .await
                 .map(Face::Checked);
         }

@@ -20,7 +20,7 @@ use crate::{
     http::{ClientInfo, LiveSocketShares},
     live::{
         ClientFrame, Progress, Purpose, ServerMessage,
-        ssr::{AttemptError, LiveAttempt, LiveFailure, Tuning},
+        ssr::{Arrival, AttemptError, Channel, LiveAttempt, LiveFailure, Tuning},
     },
     state::AppState,
 };
@@ -65,7 +65,7 @@ async fn run(state: AppState, purpose: Purpose, shares: &LiveSocketShares, mut s
     let Some(place) = state.live.try_open_session() else {
         return refuse(socket, "busy", FaceError::Busy.to_string()).await;
     };
-    let Some(challenge) = state.live.issue(purpose) else {
+    let Some(challenge) = state.live.issue(purpose, Channel::Socket) else {
         return refuse(socket, "busy", FaceError::Busy.to_string()).await;
     };
     let hello = ServerMessage::Challenge {
@@ -78,7 +78,7 @@ async fn run(state: AppState, purpose: Purpose, shares: &LiveSocketShares, mut s
     }
     let deadline = tokio::time::Instant::from_std(challenge.expires_at);
     let max_frames = state.config.live.live_max_frames;
-    let mut attempt = LiveAttempt::new(challenge, Tuning::default(), max_frames);
+    let mut attempt = LiveAttempt::new(challenge, Tuning::default(), max_frames, Arrival::Live);
     let mut gate = FrameGate::new(shares.settings(), state.config.face.max_image_bytes);
     let idle = shares.settings().live_idle();
     let mut idle_until = tokio::time::Instant::now() + idle;

@@ -9,7 +9,7 @@ use crate::{
     face::{FaceError, ImageInput},
     live::{
         ClientFrame, Purpose, Step,
-        ssr::{LiveAttempt, LiveFailure, PassedCheck, Tuning},
+        ssr::{Arrival, Channel, LiveAttempt, LiveFailure, PassedCheck, Tuning},
     },
     state::AppState,
 };
@@ -48,7 +48,7 @@ pub async fn start(
     let purpose = request.purpose;
     let challenge = state
         .live
-        .issue(purpose)
+        .issue(purpose, Channel::Upload)
         .ok_or_else(|| AppError::Busy(FaceError::Busy.to_string()))?;
     let expires_in = challenge.expires_in();
     let expires_at = mongodb::bson::DateTime::from_millis(
@@ -69,19 +69,26 @@ pub async fn start(
 }
 
 /// Runs an uploaded clip through the same check as the live socket. The nonce is used up by
-/// this call whatever the outcome.
+/// this call whatever the outcome. Its lifetime ends when the upload arrived (`arrived`, taken
+/// when the request's body was in), not when the server is done with the frames.
 pub async fn check_uploaded_frames(
     state: &AppState,
     nonce: &str,
     purpose: Purpose,
     frames: Vec<ClientFrame>,
+    arrived: std::time::Instant,
 ) -> Result<PassedCheck, AppError> {
-    let challenge = state.live.redeem_nonce(nonce.trim(), purpose)?;
+    let challenge = state.live.redeem_nonce(nonce.trim(), purpose, arrived)?;
     let max_frames = state.config.live.live_max_frames;
     if frames.len() > max_frames {
         return Err(LiveFailure::TooManyFrames { max: max_frames }.into());
     }
-    let mut attempt = LiveAttempt::new(challenge, Tuning::default(), max_frames);
+    let mut attempt = LiveAttempt::new(
+        challenge,
+        Tuning::default(),
+        max_frames,
+        Arrival::Uploaded(arrived),
+    );
     for frame in frames {
         let outcome = attempt
             .on_frame(

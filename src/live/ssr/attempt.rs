@@ -2,15 +2,33 @@
 //! uploaded clip): each frame is checked against the nonce's lifetime and the replay memory,
 //! observed on a face worker, and judged by the [`Verifier`].
 
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use super::store::{FrameFingerprint, IssuedChallenge, LiveStore, PassedCheck, fingerprint};
+use super::store::{FrameFingerprint, IssuedChallenge, LiveStore, PassedCheck};
 use super::verifier::{FrameReply, LiveFailure, Tuning, Verifier};
 use crate::face::{FaceEngine, FaceError, ImageInput};
 
 /// How much longer than the time since the challenge was issued the frames' capture times may
 /// span (clock granularity, the first frame captured while the challenge was on its way).
 const CLOCK_SLACK: Duration = Duration::from_millis(1500);
+
+/// On the live socket, how far the declared capture times may run ahead of the frames' arrival
+/// times (measured from the first frame): the capture-to-arrival latency of one frame may vary
+/// by this much. Beyond it, the client is inventing time (a movement "recorded" faster than the
+/// frames came).
+const AHEAD_OF_ARRIVAL: Duration = Duration::from_millis(500);
+
+/// Whose clock says when frames were taken.
+#[derive(Debug, Clone, Copy)]
+pub enum Arrival {
+    /// Frames arrive one by one (the live socket): each frame's arrival time is known, and the
+    /// nonce must not expire while they come.
+    Live,
+    /// The whole clip arrived at this moment (an upload): the nonce had to be valid then, and
+    /// however long the server then takes over the frames does not count against it.
+    Uploaded(Instant),
+}
 
 /// Why a frame ended an attempt.
 #[derive(Debug, thiserror::Error)]
@@ -34,16 +52,29 @@ pub struct LiveAttempt {
     challenge: IssuedChallenge,
     verifier: Verifier,
     prints: Vec<FrameFingerprint>,
+    /// The same prints, to find a frame sent twice.
+    seen: HashSet<FrameFingerprint>,
+    frames: usize,
     max_frames: usize,
+    arrival: Arrival,
+    /// The first frame's arrival and capture time (live socket).
+    first_arrival: Option<(Instant, f64)>,
+    /// The answer to the last frame judged.
+    last_outcome: Option<FrameOutcome>,
 }
 
 impl LiveAttempt {
-    pub fn new(challenge: IssuedChallenge, tuning: Tuning, max_frames: usize) -> Self {
+    pub fn new(challenge: IssuedChallenge, tuning: Tuning, max_frames: usize, arrival: Arrival) -> Self {
         Self {
             verifier: Verifier::new(challenge.steps.clone(), tuning),
             challenge,
             prints: Vec::new(),
+            seen: HashSet::new(),
+            frames: 0,
             max_frames,
+            arrival,
+            first_arrival: None,
+            last_outcome: None,
         }
     }
 
@@ -57,7 +88,7 @@ impl LiveAttempt {
 
     /// Frames received so far.
     pub fn frames(&self) -> usize {
-        self.prints.len()
+        self.frames
     }
 
     /// Checks and judges one frame captured at `t_ms` (client clock).
@@ -68,43 +99,65 @@ impl LiveAttempt {
         t_ms: f64,
         image: ImageInput,
     ) -> Result<FrameOutcome, AttemptError> {
-        if self.prints.len() >= self.max_frames {
+        if self.frames >= self.max_frames {
             return Err(LiveFailure::TooManyFrames { max: self.max_frames }.into());
         }
-        if Instant::now() >= self.challenge.expires_at {
-            return Err(self.timed_out().into());
-        }
-        let print = match &image {
-            ImageInput::Bytes(bytes) => fingerprint(bytes),
-            ImageInput::Text(text) => fingerprint(text.trim().as_bytes()),
-        };
-        if store.is_replay(&print) {
-            return Err(LiveFailure::Replayed.into());
-        }
         // Before the face engine: an implausible frame must not cost a worker's time.
-        let allowed = self.challenge.issued_at.elapsed() + CLOCK_SLACK;
+        let now = Instant::now();
+        let received = match self.arrival {
+            Arrival::Live => {
+                if now >= self.challenge.expires_at {
+                    return Err(self.timed_out().into());
+                }
+                let (first_at, first_t) = *self.first_arrival.get_or_insert((now, t_ms));
+                let declared = t_ms - first_t;
+                let arrived = now.duration_since(first_at) + AHEAD_OF_ARRIVAL;
+                if declared > arrived.as_secs_f64() * 1000.0 {
+                    return Err(LiveFailure::BadTimestamps.into());
+                }
+                now
+            }
+            Arrival::Uploaded(at) => at,
+        };
+        let allowed = received.duration_since(self.challenge.issued_at) + CLOCK_SLACK;
         if self.verifier.span_until(t_ms) > allowed.as_secs_f64() * 1000.0 {
             return Err(LiveFailure::BadTimestamps.into());
         }
-        self.prints.push(print);
+        self.frames += 1;
 
-        let want_encoding = self.verifier.wants_encoding(t_ms);
-        let observation = engine.observe(image, want_encoding).await?;
+        let want_encoding = self.verifier.wants_encoding();
+        let (observation, print) = engine.observe_with_print(image, want_encoding).await?;
+        // Fingerprints of what was decoded, not of the wrapper it came in.
+        if store.is_replay(&print) {
+            return Err(LiveFailure::Replayed.into());
+        }
+        // A camera never delivers the same pixels twice. The page may grab one camera frame
+        // twice (a slow camera): that repeat is answered as before and not judged again. Any
+        // other repeat was spliced in (a looped or reordered recording).
+        if !self.seen.insert(print) {
+            return match (self.prints.last(), &self.last_outcome) {
+                (Some(last), Some(outcome)) if *last == print => Ok(outcome.clone()),
+                _ => Err(LiveFailure::Discontinuous.into()),
+            };
+        }
+        self.prints.push(print);
         let reply = self.verifier.on_frame(t_ms, &observation)?;
-        Ok(FrameOutcome {
+        let outcome = FrameOutcome {
             frame_width: observation.frame_width,
             frame_height: observation.frame_height,
             reply,
-        })
+        };
+        self.last_outcome = Some(outcome.clone());
+        Ok(outcome)
     }
 
     /// The reason to give when the frames or the time ran out before the check passed.
     pub fn timed_out(&self) -> LiveFailure {
-        match self.verifier.incomplete() {
-            LiveFailure::NotCompleted if Instant::now() >= self.challenge.expires_at => {
+        match (self.verifier.incomplete(), self.arrival) {
+            (LiveFailure::NotCompleted, Arrival::Live) if Instant::now() >= self.challenge.expires_at => {
                 LiveFailure::NonceExpired
             }
-            other => other,
+            (other, _) => other,
         }
     }
 

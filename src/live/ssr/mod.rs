@@ -3,12 +3,15 @@
 //! frames through the face engine and the verifier for the live socket and uploaded clips alike.
 
 pub mod attempt;
+pub mod continuity;
+pub mod replay_log;
 pub mod settings;
 pub mod signals;
 pub mod store;
 pub mod verifier;
 
+pub use attempt::Arrival;
 pub use attempt::{AttemptError, FrameOutcome, LiveAttempt};
 pub use settings::LiveSettings;
-pub use store::{IssuedChallenge, LiveStore, PROOF_RETURNS, PassedCheck, TakenProof};
+pub use store::{Channel, IssuedChallenge, LiveStore, PROOF_RETURNS, PassedCheck, TakenProof};
 pub use verifier::{FrameReply, LiveFailure, Tuning, Verifier};

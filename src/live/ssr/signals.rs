@@ -65,6 +65,16 @@ fn eye_ratio(eye: &[Point]) -> f64 {
 /// stays near the landmark detector's own jitter; a living face blinking, talking or turning
 /// goes well above it.
 pub fn non_rigid_residual(reference: &[Point], points: &[Point]) -> Option<f64> {
+    if reference.len() != 68 {
+        return None;
+    }
+    let span = dist(reference[36], reference[45]).max(1.0);
+    similarity_residual(reference, points).map(|r| r / span)
+}
+
+/// The root-mean-square distance, in pixels, between `points` and `reference` after the best
+/// similarity alignment (shift, in-plane rotation, zoom) of the one onto the other.
+pub fn similarity_residual(reference: &[Point], points: &[Point]) -> Option<f64> {
     if reference.len() != points.len() || reference.len() < 3 {
         return None;
     }
@@ -98,8 +108,7 @@ pub fn non_rigid_residual(reference: &[Point], points: &[Point]) -> Option<f64> 
         })
         .sum::<f64>()
         / n;
-    let span = dist(reference[36], reference[45]).max(1.0);
-    Some(residual2.sqrt() / span)
+    Some(residual2.sqrt())
 }
 
 fn sub(a: Point, b: Point) -> Point {

@@ -1,15 +1,15 @@
 //! What live checks remember between requests, in memory: issued challenges (single-use nonces),
 //! proofs of passed checks waiting to be redeemed, and fingerprints of frames that already passed
-//! a check (replays). Nothing here touches the database: these are hot paths, and the entries
-//! live seconds to an hour. One consequence: a nonce or proof is redeemable only on the instance
-//! that issued it (docs/live.md, "Several instances").
+//! a check (replays). Nonces and proofs live seconds and stay in memory: a nonce or proof is
+//! redeemable only on the instance that issued it (docs/live.md, "Several instances"). The
+//! replay memory is also written to the database and shared ([`super::replay_log`]); lookups
+//! read memory only.
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rand::{Rng, seq::SliceRandom};
-use sha2::{Digest, Sha256};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::LiveFailure;
@@ -26,11 +26,20 @@ pub const REPLAY_MEMORY: Duration = Duration::from_secs(3600);
 const REPLAY_CAPACITY: usize = 2_000_000;
 /// Outstanding nonces at most; beyond that new checks are refused as busy.
 const NONCE_CAPACITY: usize = 100_000;
+/// Which path a challenge was issued for. A nonce is redeemed only on its own path: the live
+/// socket's nonce is in use from the moment it is issued, an upload's when its clip arrives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Socket,
+    Upload,
+}
+
 /// An issued challenge.
 #[derive(Debug, Clone)]
 pub struct IssuedChallenge {
     pub nonce: String,
     pub purpose: Purpose,
+    pub channel: Channel,
     pub steps: Vec<Step>,
     pub issued_at: Instant,
     pub expires_at: Instant,
@@ -72,28 +81,35 @@ pub struct TakenProof {
     returns_left: u8,
 }
 
-/// A frame's fingerprint: SHA-256 of the bytes as sent.
-pub type FrameFingerprint = [u8; 32];
-
-pub fn fingerprint(bytes: &[u8]) -> FrameFingerprint {
-    Sha256::digest(bytes).into()
-}
+/// A frame's fingerprint: SHA-256 of its decoded pixels ([`crate::face::PixelPrint`]).
+pub type FrameFingerprint = crate::face::PixelPrint;
 
 #[derive(Default)]
-struct ReplayMemory {
+pub(super) struct ReplayMemory {
     seen: HashSet<FrameFingerprint>,
+    /// When each print may be forgotten, oldest first.
     order: VecDeque<(Instant, FrameFingerprint)>,
 }
 
 impl ReplayMemory {
     fn forget_old(&mut self, now: Instant) {
-        while let Some((at, print)) = self.order.front() {
-            if now.duration_since(*at) < REPLAY_MEMORY && self.order.len() <= REPLAY_CAPACITY {
+        while let Some((until, print)) = self.order.front() {
+            if *until > now && self.order.len() <= REPLAY_CAPACITY {
                 break;
             }
             self.seen.remove(print);
             self.order.pop_front();
         }
+    }
+
+    /// Remembers prints until `until`; true for each one that was new.
+    pub(super) fn remember(&mut self, prints: &[FrameFingerprint], until: Instant) {
+        for print in prints {
+            if self.seen.insert(*print) {
+                self.order.push_back((until, *print));
+            }
+        }
+        self.forget_old(Instant::now());
     }
 }
 
@@ -107,7 +123,9 @@ struct Inner {
     settings: LiveSettings,
     nonces: Mutex<Expiring<NonceEntry>>,
     proofs: Mutex<Expiring<ProofEntry>>,
-    replays: Mutex<ReplayMemory>,
+    replays: Arc<Mutex<ReplayMemory>>,
+    /// Where passed frames are also written, once the database is attached.
+    replay_log: std::sync::OnceLock<super::replay_log::ReplayLog>,
     sessions: Arc<Semaphore>,
 }
 
@@ -120,7 +138,8 @@ impl LiveStore {
                 settings,
                 nonces: Mutex::default(),
                 proofs: Mutex::default(),
-                replays: Mutex::default(),
+                replays: Arc::default(),
+                replay_log: std::sync::OnceLock::new(),
                 sessions,
             }),
         }
@@ -137,11 +156,12 @@ impl LiveStore {
 
     /// Draws a challenge (or takes the pinned one) under a fresh nonce. `None` when too many are
     /// outstanding (a flood of requests), which callers answer as busy.
-    pub fn issue(&self, purpose: Purpose) -> Option<IssuedChallenge> {
+    pub fn issue(&self, purpose: Purpose, channel: Channel) -> Option<IssuedChallenge> {
         let now = Instant::now();
         let challenge = IssuedChallenge {
             nonce: random_token(),
             purpose,
+            channel,
             steps: self.draw_steps(),
             issued_at: now,
             expires_at: now + self.inner.settings.nonce_ttl(),
@@ -158,21 +178,29 @@ impl LiveStore {
             challenge.nonce.clone(),
             NonceEntry {
                 challenge: challenge.clone(),
-                used: false,
+                // The socket's attempt runs on the connection that received it: the nonce can
+                // never be redeemed anywhere else (an upload with it is told it was used).
+                used: channel == Channel::Socket,
             },
         );
         Some(challenge)
     }
 
-    /// Takes a nonce for one attempt: it is used from now on, whatever the attempt's outcome.
-    pub fn redeem_nonce(&self, nonce: &str, purpose: Purpose) -> Result<IssuedChallenge, LiveFailure> {
+    /// Takes an upload's nonce for one attempt: it is used from now on, whatever the attempt's
+    /// outcome. A socket's nonce is used from the start.
+    pub fn redeem_nonce(
+        &self,
+        nonce: &str,
+        purpose: Purpose,
+        arrived: Instant,
+    ) -> Result<IssuedChallenge, LiveFailure> {
         let mut nonces = lock(&self.inner.nonces);
         let entry = nonces.entries.get_mut(nonce).ok_or(LiveFailure::UnknownNonce)?;
         if entry.used {
             return Err(LiveFailure::NonceUsed);
         }
         entry.used = true;
-        if entry.challenge.expires_at <= Instant::now() {
+        if entry.challenge.expires_at <= arrived {
             return Err(LiveFailure::NonceExpired);
         }
         if entry.challenge.purpose != purpose {
@@ -211,16 +239,21 @@ impl LiveStore {
         lock(&self.inner.replays).seen.contains(print)
     }
 
-    /// Remembers a passed check's frames, so that replaying them fails.
+    /// Remembers a passed check's frames, so that replaying them fails, here at once and, once
+    /// written to the database, on every instance and after a restart.
     pub fn remember_passed_frames(&self, prints: &[FrameFingerprint]) {
-        let now = Instant::now();
-        let mut replays = lock(&self.inner.replays);
-        for print in prints {
-            if replays.seen.insert(*print) {
-                replays.order.push_back((now, *print));
-            }
+        lock(&self.inner.replays).remember(prints, Instant::now() + REPLAY_MEMORY);
+        if let Some(log) = self.inner.replay_log.get() {
+            log.write(prints.to_vec(), REPLAY_MEMORY);
         }
-        replays.forget_old(now);
+    }
+
+    /// Shares the replay memory through the database: loads what is remembered there now and
+    /// follows what other instances add (see [`super::replay_log`]). Call once at start-up.
+    pub async fn share_replays(&self, db: crate::db::Db) -> mongodb::error::Result<()> {
+        let log = super::replay_log::ReplayLog::start(db, Arc::clone(&self.inner.replays)).await?;
+        let _ = self.inner.replay_log.set(log);
+        Ok(())
     }
 
     /// Keeps a passed check until it is redeemed; returns its single-use proof token.
@@ -299,7 +332,7 @@ mod tests {
         let store = store(LiveSettings::default());
         let mut distinct = HashSet::new();
         for _ in 0..200 {
-            let challenge = store.issue(Purpose::Login).expect("issued");
+            let challenge = store.issue(Purpose::Login, Channel::Upload).expect("issued");
             assert_eq!(challenge.steps.len(), 2);
             assert_ne!(challenge.steps[0], challenge.steps[1]);
             distinct.insert(challenge.steps.clone());
@@ -307,20 +340,42 @@ mod tests {
         // 4 steps, 2 in a row, no repeat: 12 sequences; 200 draws find nearly all.
         assert!(distinct.len() >= 10, "{distinct:?}");
 
-        let challenge = store.issue(Purpose::Login).expect("issued");
-        assert!(store.redeem_nonce(&challenge.nonce, Purpose::Login).is_ok());
+        let challenge = store.issue(Purpose::Login, Channel::Upload).expect("issued");
+        assert!(
+            store
+                .redeem_nonce(&challenge.nonce, Purpose::Login, Instant::now())
+                .is_ok()
+        );
         assert_eq!(
-            store.redeem_nonce(&challenge.nonce, Purpose::Login).err(),
+            store
+                .redeem_nonce(&challenge.nonce, Purpose::Login, Instant::now())
+                .err(),
             Some(LiveFailure::NonceUsed)
         );
         assert_eq!(
-            store.redeem_nonce("made-up", Purpose::Login).err(),
+            store
+                .redeem_nonce("made-up", Purpose::Login, Instant::now())
+                .err(),
             Some(LiveFailure::UnknownNonce)
         );
-        let other = store.issue(Purpose::Register).expect("issued");
+        let other = store.issue(Purpose::Register, Channel::Upload).expect("issued");
         assert_eq!(
-            store.redeem_nonce(&other.nonce, Purpose::Login).err(),
+            store
+                .redeem_nonce(&other.nonce, Purpose::Login, Instant::now())
+                .err(),
             Some(LiveFailure::WrongPurpose("register"))
+        );
+    }
+
+    #[test]
+    fn a_socket_nonce_cannot_be_redeemed_by_an_upload() {
+        let store = store(LiveSettings::default());
+        let socket = store.issue(Purpose::Login, Channel::Socket).expect("issued");
+        assert_eq!(
+            store
+                .redeem_nonce(&socket.nonce, Purpose::Login, Instant::now())
+                .err(),
+            Some(LiveFailure::NonceUsed)
         );
     }
 
@@ -333,7 +388,10 @@ mod tests {
         let store = store(settings);
         for _ in 0..5 {
             assert_eq!(
-                store.issue(Purpose::Login).expect("issued").steps,
+                store
+                    .issue(Purpose::Login, Channel::Upload)
+                    .expect("issued")
+                    .steps,
                 vec![Step::Blink, Step::TurnRight, Step::Blink]
             );
         }
@@ -386,7 +444,7 @@ mod tests {
     #[test]
     fn passed_frames_are_remembered() {
         let store = store(LiveSettings::default());
-        let (a, b) = (fingerprint(b"frame a"), fingerprint(b"frame b"));
+        let (a, b) = ([1; 32], [2; 32]);
         store.remember_passed_frames(&[a]);
         assert!(store.is_replay(&a));
         assert!(!store.is_replay(&b));

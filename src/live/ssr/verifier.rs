@@ -14,6 +14,9 @@
 //! the end the landmarks must have moved non-rigidly above a floor (a photo moved as a whole
 //! fails). docs/live.md has the measurements behind every default in [`Tuning`].
 
+use rand::{Rng, SeedableRng, rngs::StdRng};
+
+use super::continuity::{ContinuityBounds, FaceChange};
 use super::signals::{FaceSignals, non_rigid_residual};
 use crate::face::{Encoding, FaceError, FaceObservation};
 use crate::live::{FaceBox, Hint, Progress, Step};
@@ -42,11 +45,15 @@ pub struct Tuning {
     pub mouth_closed: f64,
     /// Largest distance between the first sampled encoding and any later one.
     pub same_person_max: f32,
-    /// Milliseconds between sampled encodings.
-    pub sample_every_ms: f64,
-    /// Encodings an attempt needs (enrolment keeps up to `max_samples`).
+    /// After each sampled encoding the server draws how many frames later the next one is
+    /// taken, uniformly in 1..=this: the client cannot tell which frames are encoded.
+    pub sample_gap_frames: u32,
+    /// Encodings an attempt needs before it can pass.
     pub min_samples: usize,
-    pub max_samples: usize,
+    /// Bounds on how much the face may change between consecutive frames.
+    pub continuity: ContinuityBounds,
+    /// Smallest time between two frames' capture times (a bounded frame rate).
+    pub min_frame_gap_ms: f64,
     /// The 90th percentile of the non-rigid landmark residual must reach this (eye spans).
     pub non_rigid_floor: f64,
 }
@@ -64,9 +71,10 @@ impl Default for Tuning {
             mouth_open: 0.15,
             mouth_closed: 0.07,
             same_person_max: 0.5,
-            sample_every_ms: 400.0,
+            sample_gap_frames: 8,
             min_samples: 3,
-            max_samples: 8,
+            continuity: ContinuityBounds::default(),
+            min_frame_gap_ms: 40.0,
             non_rigid_floor: 0.02,
         }
     }
@@ -98,6 +106,10 @@ pub enum LiveFailure {
     #[error("These frames were already used in an earlier check. Press Try again.")]
     Replayed,
     #[error(
+        "The camera's view jumped: the frames are not one continuous view of one face. Keep your face in view and press Try again."
+    )]
+    Discontinuous,
+    #[error(
         "The frames' capture times are not plausible: they must increase and fit in the time since the challenge was issued."
     )]
     BadTimestamps,
@@ -119,6 +131,7 @@ impl LiveFailure {
             Self::NoLiveMotion => "no_live_motion",
             Self::FaceChanged => "face_changed",
             Self::Replayed => "replayed",
+            Self::Discontinuous => "discontinuous",
             Self::BadTimestamps => "bad_timestamps",
             Self::TooManyFrames { .. } => "too_many_frames",
             Self::WrongPurpose(_) => "wrong_purpose",
@@ -208,10 +221,24 @@ pub struct Verifier {
     first_t: Option<f64>,
     /// Time of the frame that completed the last step; the confirming sample must be later.
     steps_done_at: Option<f64>,
+    /// The first frame's size: every frame must have it.
+    frame_size: Option<(u32, u32)>,
+    /// The last frame with landmarks, and its capture time: the next must continue it.
+    last_face: Option<(f64, Vec<(f64, f64)>)>,
+    /// Frames until the next sampled encoding (drawn by the server, see `sample_gap_frames`).
+    frames_to_sample: u32,
+    /// A step was just armed or completed: encode the next frame too.
+    sample_next: bool,
+    rng: StdRng,
 }
 
 impl Verifier {
     pub fn new(steps: Vec<Step>, tuning: Tuning) -> Self {
+        Self::seeded(steps, tuning, rand::thread_rng().r#gen())
+    }
+
+    /// [`Verifier::new`] with a fixed seed for the sampling draws (tests, measurements).
+    pub fn seeded(steps: Vec<Step>, tuning: Tuning, seed: u64) -> Self {
         let any_order = steps.iter().map(|&s| StepTracker::new(s)).collect();
         Self {
             steps,
@@ -229,6 +256,11 @@ impl Verifier {
             last_t: None,
             first_t: None,
             steps_done_at: None,
+            frame_size: None,
+            last_face: None,
+            frames_to_sample: 0,
+            sample_next: false,
+            rng: StdRng::seed_from_u64(seed),
         }
     }
 
@@ -236,16 +268,16 @@ impl Verifier {
         &self.steps
     }
 
-    /// Should the frame captured at `t_ms` be encoded? (Decided before it is analysed: the
-    /// encoder is the costly part.)
-    pub fn wants_encoding(&self, t_ms: f64) -> bool {
-        if self.samples.len() >= self.tuning.max_samples && self.phase != Phase::Confirm {
-            return false;
-        }
-        match (self.phase, self.samples.last()) {
-            (Phase::Passed, _) => false,
-            (Phase::Confirm, _) | (_, None) => true,
-            (_, Some((last, _))) => t_ms - last >= self.tuning.sample_every_ms,
+    /// Should the next frame be encoded? Decided before it is analysed (the encoder is the
+    /// costly part), by the server alone: at random intervals of frames until the verdict, on
+    /// the frame after a step was armed or completed, and whenever a phase needs an encoding.
+    /// Nothing the client declares (such as capture times) moves the schedule.
+    pub fn wants_encoding(&self) -> bool {
+        match self.phase {
+            Phase::Passed => false,
+            Phase::Confirm => true,
+            Phase::Framing if self.framing.len() + 1 >= self.tuning.framing_frames => true,
+            _ => self.samples.is_empty() || self.sample_next || self.frames_to_sample == 0,
         }
     }
 
@@ -278,7 +310,11 @@ impl Verifier {
 
     /// Judges one frame. An `Err` ends the attempt.
     pub fn on_frame(&mut self, t_ms: f64, observation: &FaceObservation) -> Result<FrameReply, LiveFailure> {
-        if !t_ms.is_finite() || self.last_t.is_some_and(|last| t_ms <= last) {
+        if !t_ms.is_finite()
+            || self
+                .last_t
+                .is_some_and(|last| t_ms < last + self.tuning.min_frame_gap_ms)
+        {
             return Err(LiveFailure::BadTimestamps);
         }
         self.last_t = Some(t_ms);
@@ -286,7 +322,9 @@ impl Verifier {
         if self.phase == Phase::Passed {
             return Ok(self.reply(observation, hint("passed", "Done.")));
         }
+        self.follow_the_view(t_ms, observation)?;
 
+        self.frames_to_sample = self.frames_to_sample.saturating_sub(1);
         if let Some(encoding) = &observation.encoding {
             if let Some((_, first)) = self.samples.first()
                 && first.distance(encoding) > self.tuning.same_person_max
@@ -294,6 +332,8 @@ impl Verifier {
                 return Err(LiveFailure::FaceChanged);
             }
             self.samples.push((t_ms, encoding.clone()));
+            self.sample_next = false;
+            self.frames_to_sample = self.rng.gen_range(1..=self.tuning.sample_gap_frames.max(1));
         }
 
         let (Some(points), Some(signals)) = (
@@ -324,6 +364,33 @@ impl Verifier {
             Phase::Passed => hint("passed", "Done."),
         };
         Ok(self.reply(observation, hint))
+    }
+
+    /// One continuous view: the same frame size throughout, and a face that changes by no more
+    /// than the continuity bounds allow between consecutive frames with landmarks.
+    fn follow_the_view(&mut self, t_ms: f64, observation: &FaceObservation) -> Result<(), LiveFailure> {
+        let size = (observation.frame_width, observation.frame_height);
+        if *self.frame_size.get_or_insert(size) != size {
+            return Err(LiveFailure::Discontinuous);
+        }
+        let Some(points) = observation.landmarks.as_deref() else {
+            return Ok(());
+        };
+        let jumped = self.last_face.as_ref().is_some_and(|(before_t, before)| {
+            FaceChange::between(before, points)
+                .is_some_and(|change| !change.plausible(t_ms - before_t, &self.tuning.continuity))
+        });
+        self.last_face = Some((t_ms, points.to_vec()));
+        match (jumped, self.phase) {
+            (false, _) => Ok(()),
+            // Nothing is established yet: a person settling in front of the camera starts over.
+            (true, Phase::Framing) => {
+                self.framing.clear();
+                self.samples.clear();
+                Ok(())
+            }
+            (true, _) => Err(LiveFailure::Discontinuous),
+        }
     }
 
     /// The attempt ran out of frames or time: the most useful reason it did not pass.
@@ -383,7 +450,14 @@ impl Verifier {
         let Some(tracker) = self.tracker.as_mut() else {
             return self.step_hint();
         };
-        if tracker.update(signals, &base, &self.tuning) {
+        let was_out = tracker.out;
+        let completed = tracker.update(signals, &base, &self.tuning);
+        let (out, step) = (tracker.out, tracker.step);
+        if completed || out != was_out {
+            // The frames around a step's turning points must be the same person's.
+            self.sample_next = true;
+        }
+        if completed {
             self.current += 1;
             self.tracker = self.steps.get(self.current).map(|&s| StepTracker::new(s));
             if self.tracker.is_none() {
@@ -400,7 +474,7 @@ impl Verifier {
                 | FaceError::TooBright { .. }
                 | FaceError::FaceTooSmall { .. }),
             ) => issue_hint(issue),
-            _ if tracker.out && matches!(tracker.step, Step::TurnLeft | Step::TurnRight) => {
+            _ if out && matches!(step, Step::TurnLeft | Step::TurnRight) => {
                 hint("look_back", "Now look back at the camera.")
             }
             _ => self.step_hint(),
@@ -638,7 +712,10 @@ mod tests {
                 .map(|(x, y)| (zoom * (c * x - s * y) + 4.0 * k, zoom * (s * x + c * y) - 2.0 * k))
                 .collect::<Vec<_>>()
         };
-        let frames: Vec<_> = (0..30).map(|k| seen(moved(f64::from(k % 6)), 0.0)).collect();
+        // Smoothly, back and forth (a jump would be refused as discontinuous).
+        let frames: Vec<_> = (0..30)
+            .map(|k| seen(moved(f64::from(5 - (k % 10 - 5i32).abs())), 0.0))
+            .collect();
         let (verifier, last) = run(&[Step::TurnLeft, Step::Blink], &frames);
         assert!(!last.expect("no failure").passed);
         assert!(verifier.non_rigid_motion() < 1e-6);
