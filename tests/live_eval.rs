@@ -707,6 +707,7 @@ fn borrowed_face_attacks() -> (Tally, Tally) {
 }
 
 #[test]
+#[ignore = "issue 14: written but not yet run on the real stack (media and builds arrived too late on the shared machine); run with --ignored --nocapture"]
 fn spliced_and_borrowed_frames_are_refused() {
     let mut report = String::from("| attack | tried | accepted | refused with |\n|---|---|---|---|\n");
     let (before, after) = splice_attacks();

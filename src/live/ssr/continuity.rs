@@ -33,24 +33,24 @@ pub struct ContinuityBounds {
 }
 
 impl Default for ContinuityBounds {
-    /// Measured on the real clips (franck, cap12, cap13 at 10 frames/s, compared 100-1000 ms
-    /// apart): docs/live.md. Each bound is about twice the largest change a live person made.
+    /// NOT YET MEASURED (issue 14): set generously by hand so that honest people pass, pending
+    /// `live_eval continuity_measures` on the real clips (docs/live.md, "One continuous view").
     fn default() -> Self {
         Self {
             scale: Bound {
-                base: 0.08,
-                per_second: 0.5,
-                cap: 0.35,
+                base: 0.10,
+                per_second: 0.6,
+                cap: 0.4,
             },
             shift: Bound {
-                base: 0.25,
-                per_second: 2.5,
+                base: 0.3,
+                per_second: 3.0,
                 cap: 1.5,
             },
             shape: Bound {
-                base: 0.06,
-                per_second: 0.25,
-                cap: 0.16,
+                base: 0.10,
+                per_second: 0.4,
+                cap: 0.2,
             },
         }
     }
