@@ -6,6 +6,8 @@ import { OIDC, PROXIES } from './proxies';
 // build from `cargo leptos build`, on E2E_PORT. Chromium is Debian's (a downloaded browser cannot
 // be fetched here); its fake camera is fed per test file with real face media (see fixtures.ts).
 const port = Number(process.env.E2E_PORT ?? 3107);
+// The phone project's server: a database of its own, so the person it registers is new there.
+const phonePort = Number(process.env.E2E_PHONE_PORT ?? port + 1);
 
 export default defineConfig({
   testDir: './tests',
@@ -35,6 +37,15 @@ export default defineConfig({
       stderr: 'pipe',
     },
     {
+      command: `E2E_PORT=${phonePort} ../scripts/e2e-server.sh`,
+      url: `http://127.0.0.1:${phonePort}/healthz`,
+      timeout: 180_000,
+      reuseExistingServer: false,
+      gracefulShutdown: { signal: 'SIGTERM', timeout: 10_000 },
+      stdout: 'pipe',
+      stderr: 'pipe',
+    },
+    {
       // facegate behind Caddy (HTTPS, forward auth) for tests/proxies.spec.ts.
       command: `E2E_PROXIED_PORT=${PROXIES.facegatePort} E2E_HTTPS_PORT=${PROXIES.httpsPort} ../scripts/e2e-proxies.sh`,
       url: `http://127.0.0.1:${PROXIES.facegatePort}/healthz`,
@@ -50,7 +61,21 @@ export default defineConfig({
       name: 'hydrated',
       use: { javaScriptEnabled: true },
       // relying-party.spec.ts (oauth2-proxy): E2E_OIDC=0 leaves it out.
-      testIgnore: OIDC ? /\.nojs\.spec\.ts$/ : [/\.nojs\.spec\.ts$/, /relying-party\.spec\.ts$/],
+      testIgnore: OIDC
+        ? [/\.nojs\.spec\.ts$/, /phone\.spec\.ts$/]
+        : [/\.nojs\.spec\.ts$/, /phone\.spec\.ts$/, /relying-party\.spec\.ts$/],
+    },
+    {
+      // A phone held upright: 360 px wide, touch, a portrait front camera (tests/phone.spec.ts).
+      name: 'phone',
+      use: {
+        baseURL: `http://127.0.0.1:${phonePort}`,
+        viewport: { width: 360, height: 740 },
+        deviceScaleFactor: 2,
+        isMobile: true,
+        hasTouch: true,
+      },
+      testMatch: /phone\.spec\.ts$/,
     },
     { name: 'no-js', use: { javaScriptEnabled: false }, testMatch: /\.nojs\.spec\.ts$/ },
   ],

@@ -20,6 +20,8 @@ const CONSTANTS: &[(&str, &str)] = &[
     ("DOCUMENT_PATH", facegate::rest::openapi::DOCUMENT_PATH),
     ("REFERENCE_PATH", facegate::rest::openapi::REFERENCE_PATH),
     ("PATH", facegate::metrics::PATH),
+    ("CHECK_PATH", facegate::forward_auth::CHECK_PATH),
+    ("ENTER_PATH", facegate::forward_auth::ENTER_PATH),
 ];
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
@@ -60,9 +62,12 @@ fn call_arguments(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// `get(a).post(b)` → {GET, POST}.
+/// `get(a).post(b)` → {GET, POST}; `any(c)` (every method) is documented as GET.
 fn methods_in(handler: &str) -> Vec<String> {
     let bytes = handler.as_bytes();
+    if handler.starts_with("any(") {
+        return vec!["GET".into()];
+    }
     let mut found = Vec::new();
     for method in METHODS {
         let needle = format!("{method}(");

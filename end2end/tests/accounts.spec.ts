@@ -40,6 +40,30 @@ async function fillForm(page: Page, username: string, email: string, pin = franc
   await page.getByLabel('PIN again').fill(pin);
 }
 
+/**
+ * The registration form with the keyboard alone: Tab from the top of the page to the first field,
+ * each field in order, Enter to send. Fails when a field cannot be reached or comes out of order.
+ */
+async function fillFormByKeyboard(page: Page, username: string, email: string, pin: string) {
+  await expect(continueButton(page)).toBeEnabled();
+  const first = page.getByLabel('Username');
+  for (let tabs = 0; tabs < 25 && !(await first.evaluate((e) => e === document.activeElement)); tabs++) {
+    await page.keyboard.press('Tab');
+  }
+  await expect(first).toBeFocused();
+  await page.keyboard.type(username);
+  for (const [label, text] of [
+    ['Email', email],
+    ['PIN (6-12 digits)', pin],
+    ['PIN again', pin],
+  ]) {
+    await page.keyboard.press('Tab');
+    await expect(page.getByLabel(label)).toBeFocused();
+    await page.keyboard.type(text);
+  }
+  await page.keyboard.press('Enter');
+}
+
 /** After a recognised face: the PIN step. */
 async function enterPin(page: Page, pin: string) {
   const step = page.getByTestId('pin-step');
@@ -53,11 +77,12 @@ function refusal(page: Page, text: string) {
   return page.getByRole('alert').filter({ hasText: text });
 }
 
-test('registers after a live face check, with no button to press after the form', async ({ cameraPage }) => {
+test('registers with the keyboard alone and a live face check, with no button to press after the form', async ({
+  cameraPage,
+}) => {
   const page = await cameraPage(y4m('franck_live_a.y4m'));
   await page.goto('/register');
-  await fillForm(page, franck.username, franck.email);
-  await continueButton(page).click();
+  await fillFormByKeyboard(page, franck.username, franck.email, franck.pin);
   await expect(liveCheck(page)).toHaveAttribute('data-live-state', 'running');
   await expect(page.getByTestId('live-progress')).toBeVisible();
   await expect(page.getByTestId('live-face-box')).toBeVisible();
@@ -95,6 +120,7 @@ test('the form is checked in the browser before the face check starts', async ({
   await page.getByLabel('PIN again').fill('583921');
   await expect(page.getByText('The two PINs differ')).toBeVisible();
   await expect(liveCheck(page)).toHaveCount(0);
+  await screenshot(page, 'register-form-errors');
 });
 
 // Before cap12_live registers below.
@@ -149,7 +175,10 @@ test('Franck logs in with his face and PIN, is greeted by name, sees the sign-in
   fs.writeFileSync(path.join(__dirname, '..', 'test-results', 'live-to-pin-ms.txt'), `${elapsed}\n`);
   expect(await sessionCookie(page)).toBeUndefined();
   await screenshot(page, 'login-pin');
-  await enterPin(page, franck.pin);
+  // The keyboard alone: the PIN field has the focus when the step appears; Enter sends it.
+  await expect(page.getByTestId('pin-step').getByLabel('PIN')).toBeFocused();
+  await page.keyboard.type(franck.pin);
+  await page.keyboard.press('Enter');
 
   await expect(page).toHaveURL(/\/welcome$/);
   await expect(page.getByTestId('greeting')).toHaveText('Welcome, Franck');

@@ -1,4 +1,5 @@
 import { test as base, expect, type Page } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CHROMIUM, CHROMIUM_ARGS } from '../chromium';
@@ -56,12 +57,13 @@ export const test = base.extend<{ consoleErrors: string[]; cameraPage: (file: st
     },
     { auto: true },
   ],
-  cameraPage: async ({ playwright, baseURL, consoleErrors }, use) => {
+  // The project's viewport and touch settings (the phone project's) reach these pages too.
+  cameraPage: async ({ playwright, baseURL, consoleErrors, viewport, isMobile, hasTouch, deviceScaleFactor }, use) => {
     const browsers: import('@playwright/test').Browser[] = [];
     await use(async (file: string) => {
       const browser = await playwright.chromium.launch(withCamera(file).launchOptions);
       browsers.push(browser);
-      const page = await browser.newPage({ baseURL });
+      const page = await browser.newPage({ baseURL, viewport, isMobile, hasTouch, deviceScaleFactor });
       watchErrors(page, consoleErrors);
       return page;
     });
@@ -93,8 +95,29 @@ export async function sessionCookie(page: Page) {
   return (await page.context().cookies()).find((c) => c.name === 'facegate_session');
 }
 
-export async function screenshot(page: Page, name: string) {
+/** The WCAG 2.2 AA rule sets (axe-core tags): what `screenshot` holds every facegate page to. */
+export const WCAG_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+
+/**
+ * Axe-core on the page as it is now: fails the test with each violation's rule, impact, help and
+ * the elements it found, so the message says what to fix.
+ */
+export async function expectAccessible(page: Page, state: string) {
+  const results = await new AxeBuilder({ page }).withTags(WCAG_AA).analyze();
+  const found = results.violations.map(
+    (v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
+  );
+  expect(found, `accessibility violations on ${state} (${page.url()})`).toEqual([]);
+}
+
+/**
+ * Saves a screenshot of a state worth seeing (docs/screenshots), and checks that state with
+ * axe-core: every page and state the suite pictures is also held to WCAG 2.2 AA. `ours: false`
+ * for pages of other applications (behind the proxies), which are pictured but not checked.
+ */
+export async function screenshot(page: Page, name: string, { ours = true } = {}) {
   await page.screenshot({ path: path.join(__dirname, '..', 'test-results', 'screenshots', `${name}.png`), fullPage: true });
+  if (ours) await expectAccessible(page, name);
 }
 
 /**

@@ -65,7 +65,7 @@ test('an app behind Caddy forward_auth sends Franck through the face check and P
     `forward auth round trip: ${back - started} ms in all (to the camera ${cameraLive - started} ms, ` +
       `live check + PIN prompt ${pinSent - cameraLive} ms, PIN sent → back on the app ${back - pinSent} ms)`,
   );
-  await screenshot(page, 'forward-auth-app');
+  await screenshot(page, 'forward-auth-app', { ours: false });
 
   // facegate's own cookie stays host-only; the app's domain gets its own, narrower cookie.
   const cookies = await page.context().cookies();

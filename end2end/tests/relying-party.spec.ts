@@ -46,7 +46,7 @@ test('oauth2-proxy sends Franck to facegate: face check, PIN, consent, and back;
     `oauth2-proxy round trip: ${back - started} ms in all (to the camera ${cameraLive - started} ms, ` +
       `live check + PIN prompt ${pinSent - cameraLive} ms, PIN sent → consent → back ${back - pinSent} ms)`,
   );
-  await screenshot(page, 'oauth2-proxy-app');
+  await screenshot(page, 'oauth2-proxy-app', { ours: false });
 
   // Logging out through oauth2-proxy also ends the facegate session (RP-initiated logout).
   await page.goto(`${PROXIES.oauth2Proxy}/oauth2/sign_out?rd=${encodeURIComponent(PROXIES.oauth2ProxyLogout)}`);

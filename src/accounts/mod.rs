@@ -100,6 +100,7 @@ pub fn readable_time(rfc3339: &str) -> String {
 
 /// One of the account's passkeys, as its owner sees it (`GET /api/account/passkeys`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PasskeyInfo {
     pub id: String,
     pub name: String,

@@ -28,11 +28,11 @@ use super::{
     live_socket::LiveQuery,
     liveness::{LivenessRequest, LivenessResponse},
     login::{LoginRequest, LoginResponse, PinRequest, SecondFactorRequired},
-    passkeys::{FinishAdding, FinishLogin, StartLogin},
+    passkeys::{FinishAdding, FinishLogin, Rename, StartLogin},
     register::{RegisterRequest, RegisterResponse},
 };
 use crate::{
-    accounts::{ActivityEntry, ssr::AccountExport},
+    accounts::{ActivityEntry, PasskeyInfo, ssr::AccountExport},
     error::ApiError,
     live::{ClientFrame, ServerMessage},
     state::AppState,
@@ -73,6 +73,11 @@ pub fn routes() -> Router<AppState> {
         routes_described::sign_out_everywhere,
         routes_described::passkey_add_start,
         routes_described::passkey_add_finish,
+        routes_described::passkey_list,
+        routes_described::passkey_rename,
+        routes_described::passkey_remove,
+        routes_described::forward_auth_check,
+        routes_described::forward_auth_enter,
         routes_described::openapi_document,
         routes_described::reference,
     ),
@@ -82,6 +87,7 @@ pub fn routes() -> Router<AppState> {
         (name = "second factor", description = "The PIN or passkey after a recognised face."),
         (name = "account", description = "The signed-in person's own account."),
         (name = "contract", description = "This document and its reference page."),
+        (name = "forward auth", description = "Asked by a reverse proxy (Caddy `forward_auth`, nginx `auth_request`, Traefik `ForwardAuth`) about a request to an application it guards (docs/forward-auth.md)."),
     ),
 )]
 struct ApiDoc;
@@ -349,6 +355,56 @@ mod routes_described {
             (status = 422, description = "`passkey_refused`.", body = ApiError),
         ))]
     fn passkey_add_finish() {}
+
+    /// The signed-in account's passkeys, oldest first.
+    #[utoipa::path(get, path = "/api/account/passkeys", tag = "account", security(("session" = [])),
+        responses(
+            (status = 200, description = "The passkeys.", body = Vec<PasskeyInfo>),
+            (status = 401, description = "Not signed in.", body = ApiError),
+        ))]
+    fn passkey_list() {}
+
+    /// Renames one of the account's passkeys.
+    #[utoipa::path(patch, path = "/api/account/passkeys/{id}", tag = "account", request_body = Rename,
+        params(("id" = String, Path, description = "The passkey's id, from the list.")), security(("session" = [])),
+        responses(
+            (status = 204, description = "Renamed."),
+            (status = 401, description = "Not signed in.", body = ApiError),
+            (status = 404, description = "`unknown_passkey`.", body = ApiError),
+            (status = 422, description = "`invalid_passkey_name`: empty or over 64 characters.", body = ApiError),
+        ))]
+    fn passkey_rename() {}
+
+    /// Removes one of the account's passkeys (a login under 5 minutes old).
+    #[utoipa::path(delete, path = "/api/account/passkeys/{id}", tag = "account",
+        params(("id" = String, Path, description = "The passkey's id, from the list.")), security(("session" = [])),
+        responses(
+            (status = 204, description = "Removed."),
+            (status = 401, description = "Not signed in.", body = ApiError),
+            (status = 403, description = "`login_not_fresh`.", body = ApiError),
+            (status = 404, description = "`unknown_passkey`.", body = ApiError),
+        ))]
+    fn passkey_remove() {}
+
+    /// Asked by the reverse proxy about a request to a guarded application (any method: the
+    /// proxy passes on the original one). Signed in → 200 with `Remote-User`, `Remote-Email`,
+    /// `Remote-Name`; otherwise a redirect to facegate's login that comes back to the original
+    /// URL (with `status=401`, nginx's form: 401 with that `Location`).
+    #[utoipa::path(get, path = "/api/forward-auth", tag = "forward auth",
+        params(("status" = Option<u16>, Query, description = "`401`: answer 401 instead of 302 (nginx `auth_request`).")),
+        responses(
+            (status = 200, description = "Signed in: the user's headers."),
+            (status = 302, description = "Not signed in: to the login page."),
+            (status = 401, description = "Not signed in, with `status=401`: `Location` says where to send the browser."),
+        ))]
+    fn forward_auth_check() {}
+
+    /// On facegate's own host, after the login: hands out the forward-auth cookie for the
+    /// return URL's domain and sends the browser back to it.
+    #[utoipa::path(get, path = "/api/forward-auth/enter", tag = "forward auth",
+        params(("return_to" = Option<String>, Query, description = "The guarded page to return to (inside `forward-auth-domains`).")),
+        responses((status = 303, description = "Back to the page, to the login first, or to the welcome page for a foreign URL.")))]
+    fn forward_auth_enter() {}
 
     /// This document.
     #[utoipa::path(get, path = "/api/openapi.json", tag = "contract",

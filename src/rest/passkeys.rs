@@ -65,7 +65,7 @@ pub async fn list(
     Ok(Json(passkeys::list(&state, &signed_in).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct Rename {
     name: String,
 }
