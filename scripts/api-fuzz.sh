@@ -16,22 +16,11 @@ binary="${FUZZ_BINARY:-target/debug/facegate}"
 [[ -x "$binary" ]] || { echo "api-fuzz: $binary is missing; run cargo build --features ssr" >&2; exit 1; }
 max_examples="${FUZZ_MAX_EXAMPLES:-20}"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-work="$(mktemp -d -t facegate-fuzz.XXXXXX)"
+source scripts/throwaway.sh
+throwaway_begin facegate-fuzz
 db_port="$(free_port)"
 port="$(free_port)"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-mkdir -p "$work/db"
-.tools/bin/ferretdb --handler=sqlite --sqlite-url="file:$work/db/" --listen-addr="127.0.0.1:$db_port" \
-  --state-dir="$work" --telemetry=disable --debug-addr=- --log-level=warn >"$work/ferretdb.log" 2>&1 &
-pids+=($!)
+start_ferretdb "$db_port"
 "$binary" keys new --file "$work/template-keys" >/dev/null
 # The throttle is off: one client address sending thousands of requests would otherwise test
 # little but the 429 (which the document describes, and tests/http_security.rs tests). The

@@ -20,15 +20,8 @@ if [[ ! -x "$caddy" ]]; then
   echo "e2e-proxies: $caddy is missing: run \`make proxies\` (scripts/build-proxies.sh)" >&2
   exit 1
 fi
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-work="$(mktemp -d -t facegate-e2e-proxies.XXXXXX)"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
+source scripts/throwaway.sh
+throwaway_begin facegate-e2e-proxies
 
 domain=facegate.localhost
 auth_host="auth.$domain"

@@ -6,20 +6,10 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 port="${E2E_PORT:?E2E_PORT is required}"
-work="$(mktemp -d -t facegate-e2e.XXXXXX)"
-db_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-mkdir -p "$work/db"
-.tools/bin/ferretdb --handler=sqlite --sqlite-url="file:$work/db/" --listen-addr="127.0.0.1:$db_port" \
-  --state-dir="$work" --telemetry=disable --debug-addr=- --log-level=warn >"$work/ferretdb.log" 2>&1 &
-pids+=($!)
+source scripts/throwaway.sh
+throwaway_begin facegate-e2e
+db_port="$(free_port)"
+start_ferretdb "$db_port"
 
 binary="${E2E_BINARY:-target/debug/facegate}"
 "$binary" keys new --file "$work/template-keys" >/dev/null   # face templates are encrypted at rest

@@ -35,8 +35,11 @@ step "error rates on the small labelled set (facegate eval, docs/accuracy.md)"
 scripts/make-eval-set.sh
 target/debug/facegate eval .cache/media/eval --out target/eval | tee "$logs/eval.log"
 
-step "build the app (scripts/build-site.sh: the debug site and server, as cargo leptos build)"
-scripts/build-site.sh
+# The server is the target/debug/facegate `cargo test` built above (the integration tests run it);
+# building it again with `cargo build` would recompile the dependencies whose features the test
+# build unified differently (2+ minutes).
+step "build the browser app (scripts/build-site.sh --frontend-only: the debug site, as cargo leptos build)"
+scripts/build-site.sh --frontend-only
 
 step "end-to-end (Playwright, Chromium, fake camera)"
 (cd end2end && npx playwright test) 2>&1 | tee "$logs/playwright.log"

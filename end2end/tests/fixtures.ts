@@ -63,7 +63,9 @@ export const test = base.extend<{ consoleErrors: string[]; cameraPage: (file: st
     await use(async (file: string) => {
       const browser = await playwright.chromium.launch(withCamera(file).launchOptions);
       browsers.push(browser);
-      const page = await browser.newPage({ baseURL, viewport, isMobile, hasTouch, deviceScaleFactor });
+      // A context of its own (not browser.newPage): axe-core opens its helper pages in it.
+      const context = await browser.newContext({ baseURL, viewport, isMobile, hasTouch, deviceScaleFactor });
+      const page = await context.newPage();
       watchErrors(page, consoleErrors);
       return page;
     });

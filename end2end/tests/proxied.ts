@@ -14,7 +14,7 @@ export class ProxiedBrowsers {
     const { launchOptions } = withCamera(file);
     const browser = await chromium.launch({ ...launchOptions, args: [...launchOptions.args, PROXIES.resolverRules] });
     this.browsers.push(browser);
-    const page = await browser.newPage({ ignoreHTTPSErrors: true });
+    const page = await (await browser.newContext({ ignoreHTTPSErrors: true })).newPage();
     page.on('pageerror', (err) => errors.push(String(err)));
     page.on('console', (msg) => {
       if (msg.type() === 'error') errors.push(msg.text());

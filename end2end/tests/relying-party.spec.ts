@@ -39,8 +39,12 @@ test('oauth2-proxy sends Franck to facegate: face check, PIN, consent, and back;
   await screenshot(page, 'oidc-consent');
   await allow.click();
   await expect(page).toHaveURL(protectedPage);
-  await expect(page.getByText(`user ${franck.email}`).or(page.getByText(`user ${franck.username}`))).toBeVisible();
-  await expect(page.locator('body')).toContainText(`email ${franck.email}`);
+  // oauth2-proxy passes on the ID token's claims: `sub` (facegate's stable user id) as the user,
+  // the email, and the name as the preferred username.
+  const body = page.locator('body');
+  await expect(body).toContainText(`preferred username ${franck.username}`);
+  await expect(body).toContainText(`email ${franck.email}`);
+  await expect(body).toContainText(/user [0-9a-f]{24}\b/);
   const back = Date.now();
   console.log(
     `oauth2-proxy round trip: ${back - started} ms in all (to the camera ${cameraLive - started} ms, ` +
