@@ -5,9 +5,20 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+started=$SECONDS
 scripts/setup.sh --test
 export PATH="$root/end2end/node_modules/.bin:$root/.tools/bin:$HOME/.cargo/bin:$PATH"
-step() { printf '\n\033[1;34m== %s\033[0m\n' "$*"; }
+# Where the minutes go: each step's wall time, printed at the end (and kept in target/test-logs).
+timings=()
+step_name="setup (tools, packages, models, media)"
+step_start=$started
+step_done() { timings+=("$(printf '%6ds  %s' $((SECONDS - step_start)) "$step_name")"); }
+step() {
+  step_done
+  step_name="$*"
+  step_start=$SECONDS
+  printf '\n\033[1;34m== %s\033[0m\n' "$*"
+}
 logs="$root/target/test-logs"
 mkdir -p "$logs"
 
@@ -45,5 +56,8 @@ step "end-to-end (Playwright, Chromium, fake camera)"
 (cd end2end && npx playwright test) 2>&1 | tee "$logs/playwright.log"
 e2e_passed=$(grep -Eo '^ +[0-9]+ passed' "$logs/playwright.log" | tail -n 1 | awk '{print $1 + 0}')
 
+step_done
+echo
+printf '%s\n' "${timings[@]}" "$(printf '%6ds  in all' $((SECONDS - started)))" | tee "$logs/timings.txt"
 echo
 echo "make test: $((rust_passed + e2e_passed)) passed, 0 failed"
