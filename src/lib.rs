@@ -1,8 +1,11 @@
 //! facegate: register and sign in with your face.
 //!
-//! How a frame travels: [`camera`] (browser) → a server function or the REST API →
-//! `face` (detect, check, encode on a worker pool) → `gallery` (1:N match in memory) → `db`
-//! (MongoDB). Modules marked server-only are compiled with the `ssr` feature alone.
+//! How a frame travels (docs/architecture.md has each stop's file): [`camera`] (browser) → the
+//! live socket ([`components`]' live check, `rest::live_socket` on the server) → `face` (detect,
+//! landmarks, encode on a worker pool) → the live check ([`live`]`::ssr`) → a proof → the login
+//! decision (`accounts::ssr`, `gallery`: 1:N in memory) → the second factor → a session. `db`
+//! (MongoDB) is written on the way and read at start-up and in the background. Modules marked
+//! server-only are compiled with the `ssr` feature alone.
 
 pub mod accounts;
 pub mod app;

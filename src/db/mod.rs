@@ -1,4 +1,5 @@
-//! MongoDB: the last stop of a frame's trip. Works with MongoDB 5.0+ and with FerretDB.
+//! MongoDB (5.0+) or FerretDB: what outlives a process. Request paths insert; reads happen at
+//! start-up and in background loops (docs/architecture.md, docs/deploy.md).
 
 pub mod audit;
 pub mod changes;

@@ -7,26 +7,26 @@
 
 pub mod audit;
 mod cookie;
-mod export;
 pub mod passkeys;
 pub mod second_factor;
 pub mod session;
 mod session_store;
 mod settings;
 mod signed_in;
+mod your_data;
 
 use std::time::Duration;
 
 use mongodb::bson::{DateTime, doc, oid::ObjectId};
 
 pub use cookie::{SessionCookie, cookies_secure, token_from_headers};
-pub use export::{AccountExport, delete_account, export_account};
 pub use passkeys::Passkeys;
 pub use second_factor::LoginTickets;
 pub use session::SessionToken;
 pub use session_store::SessionStore;
 pub use settings::{AccountSettings, SecondFactorPolicy};
 pub use signed_in::{ClientMeta, SignedIn};
+pub use your_data::{AccountExport, delete_account, export_account};
 
 use self::{
     audit::Event,
