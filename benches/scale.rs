@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 
 use facegate::{
     accounts::ssr::second_factor::hash_pin,
+    at_rest::TemplateCipher,
     db::{sessions::SessionDoc, users::UserDoc},
     face::{ENCODING_LEN, Encoding},
-    templates::TemplateCipher,
 };
 use mongodb::bson::{DateTime, oid::ObjectId};
 use serde_json::json;

@@ -31,7 +31,7 @@ step "clippy (browser)"
 cargo clippy --features hydrate --lib --target wasm32-unknown-unknown -- -D warnings
 
 # Its own site folder (target/site-budget): the debug build below and Playwright are unaffected.
-step "what the browser downloads: release wasm + JS within 400 KB gzip"
+step "what the browser downloads: release wasm + JS within 420 KB gzip (goal 400 KB)"
 scripts/wasm-budget.sh 2>&1 | tee "$logs/wasm-budget.log"
 
 step "unit and integration tests (real FerretDB, real photos)"

@@ -19,13 +19,13 @@ use mongodb::bson::{DateTime, Document, doc, oid::ObjectId};
 use tokio::sync::{Mutex, Notify};
 
 use crate::{
+    at_rest::stored,
     db::{
         Db,
         changes::{self, Change, ChangeDoc},
     },
     gallery::STORED_FIELDS,
     state::AppState,
-    templates::stored,
 };
 
 /// How often the log is read. Another instance's registration reaches this one's gallery within

@@ -120,7 +120,7 @@ pub enum Command {
     /// Settings go before `keys`, or come from the environment and Leptos.toml as for the
     /// server: `facegate --template-key-file /etc/facegate/keys keys rotate`.
     #[command(subcommand)]
-    Keys(crate::templates::cli::KeysCommand),
+    Keys(crate::at_rest::cli::KeysCommand),
     /// Measure the face comparison's error rates on a folder of labelled photos
     /// (`DIR/<person>/<photo>`): FMR/FNMR per threshold, a DET curve (docs/accuracy.md).
     Eval(crate::eval::EvalArgs),
@@ -261,7 +261,7 @@ mod tests {
 
     #[test]
     fn no_command_serves_and_keys_commands_parse() {
-        use crate::templates::cli::KeysCommand;
+        use crate::at_rest::cli::KeysCommand;
         let config = Config::parse_with_file(None, ["facegate"]).expect("config");
         assert_eq!(config.command, None);
         let config = Config::parse_with_file(

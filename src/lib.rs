@@ -1,7 +1,7 @@
 //! facegate: register and sign in with your face.
 //!
 //! How a frame travels (docs/architecture.md has each stop's file): [`camera`] (browser) → the
-//! live socket ([`components`]' live check, `rest::live_socket` on the server) → `face` (detect,
+//! live socket ([`components`]' live check, `api::live_socket` on the server) → `face` (detect,
 //! landmarks, encode on a worker pool) → the live check ([`live`]`::ssr`) → a proof → the login
 //! decision (`accounts::ssr`, `gallery`: 1:N in memory) → the second factor → a session. `db`
 //! (MongoDB) is written on the way and read at start-up and in the background. Modules marked
@@ -16,6 +16,10 @@ pub mod live;
 pub mod pages;
 pub mod server_fns;
 
+#[cfg(feature = "ssr")]
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod at_rest;
 #[cfg(feature = "ssr")]
 pub mod changes;
 #[cfg(feature = "ssr")]
@@ -41,13 +45,9 @@ pub mod metrics;
 #[cfg(feature = "ssr")]
 pub mod oidc;
 #[cfg(feature = "ssr")]
-pub mod rest;
-#[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]
 pub mod state;
-#[cfg(feature = "ssr")]
-pub mod templates;
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]

@@ -24,12 +24,13 @@ use tokio::net::TcpListener;
 use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
 
 use crate::{
+    api,
     app::{App, shell},
     config::{Command, Config},
     db::DbStartError,
     error::AppError,
     face::ModelError,
-    health, rest,
+    health,
     state::AppState,
 };
 
@@ -83,7 +84,7 @@ pub async fn main() -> ExitCode {
         };
     }
     if let Some(Command::Keys(command)) = &config.command {
-        return match crate::templates::cli::run(&config, command).await {
+        return match crate::at_rest::cli::run(&config, command).await {
             Ok(summary) => {
                 println!("{summary}");
                 ExitCode::SUCCESS
@@ -267,7 +268,7 @@ pub fn router(state: AppState) -> Router {
             "/healthz",
             get(health::healthz).layer(Extension(health::DatabaseHealth::watch(state.db.clone()))),
         )
-        .merge(rest::routes())
+        .merge(api::routes())
         .merge(crate::metrics::public_routes(&state))
         .merge(crate::oidc::routes())
         .merge(crate::forward_auth::routes())

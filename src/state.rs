@@ -8,6 +8,7 @@ use leptos::config::LeptosOptions;
 
 use crate::{
     accounts::ssr::{LoginTickets, Passkeys, SessionStore},
+    at_rest::{TemplateCipher, keyring::SETTING, stored},
     changes::ChangeFeed,
     config::Config,
     db::Db,
@@ -16,7 +17,6 @@ use crate::{
     gallery::Gallery,
     live::ssr::LiveStore,
     server::StartupError,
-    templates::{TemplateCipher, keyring::SETTING, stored},
 };
 
 /// Enrolled users past which the face alone should not sign anyone in (see the warning below).
@@ -37,7 +37,7 @@ pub struct AppState {
     /// Faces that passed, waiting for their PIN.
     pub tickets: LoginTickets,
     pub passkeys: Passkeys,
-    /// Seals and opens the stored face templates (`crate::templates`).
+    /// Seals and opens the stored face templates (`crate::at_rest`).
     pub templates: TemplateCipher,
     /// The OpenID Connect provider's signing keys and clients (`crate::oidc`).
     pub oidc: crate::oidc::Provider,

@@ -1,5 +1,5 @@
 //! The OpenAPI document cannot drift from the router: every route the code registers under
-//! `/api` (and the original client's root aliases in `rest::routes()`) is in the document, every
+//! `/api` (and the original client's root aliases in `api::routes()`) is in the document, every
 //! operation in the document is served by the real server, and `/api/openapi.json` is that
 //! document. Routes are read from the source of every `.route(…)` call, so a route added
 //! anywhere without its description fails here (and a description without a route too).
@@ -17,8 +17,8 @@ use support::{TestServer, client, repo_path};
 /// Route paths given by a constant rather than a literal, and what they are.
 const CONSTANTS: &[(&str, &str)] = &[
     ("crate::live::LIVE_PATH", facegate::live::LIVE_PATH),
-    ("DOCUMENT_PATH", facegate::rest::openapi::DOCUMENT_PATH),
-    ("REFERENCE_PATH", facegate::rest::openapi::REFERENCE_PATH),
+    ("DOCUMENT_PATH", facegate::api::openapi::DOCUMENT_PATH),
+    ("REFERENCE_PATH", facegate::api::openapi::REFERENCE_PATH),
     ("PATH", facegate::metrics::PATH),
     ("CHECK_PATH", facegate::forward_auth::CHECK_PATH),
     ("ENTER_PATH", facegate::forward_auth::ENTER_PATH),
@@ -91,7 +91,7 @@ fn routes_in_source() -> BTreeSet<(String, String)> {
     let mut routes = BTreeSet::new();
     for file in files {
         let source = std::fs::read_to_string(&file).expect("read source");
-        let in_rest_routes = file.ends_with("src/rest/mod.rs");
+        let in_rest_routes = file.ends_with("src/api/mod.rs");
         for (at, _) in source.match_indices(".route(") {
             let args = call_arguments(&source[at + ".route(".len()..]);
             let [path, handler] = &args[..] else {
@@ -121,7 +121,7 @@ fn routes_in_source() -> BTreeSet<(String, String)> {
 }
 
 fn documented() -> BTreeSet<(String, String)> {
-    let document = serde_json::to_value(facegate::rest::openapi::document()).expect("json");
+    let document = serde_json::to_value(facegate::api::openapi::document()).expect("json");
     let mut operations = BTreeSet::new();
     for (path, item) in document["paths"].as_object().expect("paths") {
         for method in METHODS {
@@ -155,7 +155,7 @@ fn every_route_is_in_the_document_and_every_operation_is_a_route() {
     let unserved: Vec<_> = described.difference(&served).collect();
     assert!(
         undocumented.is_empty(),
-        "served but not in the OpenAPI document (add a #[utoipa::path] item to src/rest/openapi.rs): {undocumented:?}"
+        "served but not in the OpenAPI document (add a #[utoipa::path] item to src/api/openapi.rs): {undocumented:?}"
     );
     assert!(
         unserved.is_empty(),
@@ -165,7 +165,7 @@ fn every_route_is_in_the_document_and_every_operation_is_a_route() {
 
 #[test]
 fn the_document_is_openapi_3_1_with_the_live_socket_messages() {
-    let document = serde_json::to_value(facegate::rest::openapi::document()).expect("json");
+    let document = serde_json::to_value(facegate::api::openapi::document()).expect("json");
     assert_eq!(document["openapi"], "3.1.0");
     let schemas = &document["components"]["schemas"];
     for schema in [
@@ -201,7 +201,7 @@ async fn the_server_serves_every_documented_operation_and_the_document_itself() 
         .expect("json");
     assert_eq!(
         served,
-        serde_json::to_value(facegate::rest::openapi::document()).expect("json")
+        serde_json::to_value(facegate::api::openapi::document()).expect("json")
     );
     for (method, path) in documented() {
         let method = Method::from_bytes(method.as_bytes()).expect("method");

@@ -8,9 +8,9 @@ use std::path::Path;
 
 use facegate::{
     accounts::ssr::second_factor::hash_pin,
+    at_rest::{KeyRing, StoredTemplates, TemplateError, TemplateKey, keyring},
     face::Encoding,
     state::AppState,
-    templates::{KeyRing, StoredTemplates, TemplateError, TemplateKey, keyring},
 };
 use mongodb::bson::{Binary, Bson, DateTime, Document, doc, oid::ObjectId, spec::BinarySubtype};
 use reqwest::StatusCode;
@@ -478,7 +478,7 @@ async fn a_dump_holds_no_pin_hash_to_guess_offline_and_a_copied_pin_is_refused()
     let sealed = document.get_document("pin_sealed").expect("pin_sealed");
     assert_eq!(sealed.get_str("key_id").expect("key_id"), "test-key");
     // Control: with the key, the sealed value is the PHC string that verifies the PIN.
-    let sealed: facegate::templates::SealedPin =
+    let sealed: facegate::at_rest::SealedPin =
         mongodb::bson::from_document(sealed.clone()).expect("sealed pin");
     let phc = server
         .state

@@ -12,7 +12,7 @@ use mongodb::{
 use serde::{Deserialize, Serialize};
 
 use super::Db;
-use crate::templates::{SealedPin, StoredTemplates};
+use crate::at_rest::{SealedPin, StoredTemplates};
 
 pub const COLLECTION: &str = "users";
 
@@ -29,7 +29,7 @@ pub struct UserDoc {
     pub username: String,
     /// Case-folded: the unique key, so "Ada" and "ada" are one name.
     pub username_key: String,
-    /// The enrolled encodings, encrypted (`crate::templates`; docs/security.md). Older versions
+    /// The enrolled encodings, encrypted (`crate::at_rest`; docs/security.md). Older versions
     /// stored them plain in `face_encodings`; `facegate keys migrate-plain` seals those records.
     pub face_templates: StoredTemplates,
     pub created_at: DateTime,
@@ -38,7 +38,7 @@ pub struct UserDoc {
     #[serde(default)]
     pub last_login_at: Option<DateTime>,
     /// The second factor: the PIN's Argon2id PHC string sealed with the template key and bound to
-    /// this user (`crate::templates::pin`; docs/security.md, "The PIN at rest"). `None` for
+    /// this user (`crate::at_rest::pin`; docs/security.md, "The PIN at rest"). `None` for
     /// accounts registered before PINs existed, and for plain records not yet migrated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pin_sealed: Option<SealedPin>,

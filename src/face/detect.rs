@@ -20,14 +20,9 @@ pub struct FaceRect {
     pub bottom: i64,
 }
 
-/// A face box inside the picture, in its pixels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct FaceBox {
-    pub left: u32,
-    pub top: u32,
-    pub width: u32,
-    pub height: u32,
-}
+/// A face box inside the picture, in its pixels: the live protocol's own type, so what the
+/// detector finds is what the socket sends (one type, shared with the browser).
+pub use crate::live::FaceBox;
 
 impl FaceRect {
     pub fn width(&self) -> i64 {

@@ -10,15 +10,15 @@ use std::sync::{Arc, RwLock};
 use mongodb::bson::{DateTime, oid::ObjectId};
 
 use crate::{
+    at_rest::{
+        TemplateCipher, TemplateError,
+        keyring::SETTING,
+        stored::{self, StoredUser},
+    },
     db::Db,
     face::{
         Encoding,
         matching::{EncodingIndex, Match},
-    },
-    templates::{
-        TemplateCipher, TemplateError,
-        keyring::SETTING,
-        stored::{self, StoredUser},
     },
 };
 

@@ -93,7 +93,7 @@ impl Admission {
             ThrottleClass::Login | ThrottleClass::SecondFactor => Some(&self.logins),
             ThrottleClass::Register => Some(&self.registrations),
             // The live socket has its own limits (`live-max-sessions`, a per-client share, the
-            // idle timeout: rest::live_socket); a clip's challenge is cheap.
+            // idle timeout: api::live_socket); a clip's challenge is cheap.
             ThrottleClass::Live => None,
         }
     }

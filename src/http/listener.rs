@@ -5,7 +5,7 @@
 //! client address (an IPv6 network; not a trusted proxy, which carries many clients) holds at
 //! most its share of them; a connection past either limit gets a short 503 or 429 answer and is
 //! closed, before any of its request is read. A WebSocket leaves the count when it is upgraded:
-//! from then on the live socket's own limits hold it (rest::live_socket).
+//! from then on the live socket's own limits hold it (api::live_socket).
 
 use std::{
     convert::Infallible,

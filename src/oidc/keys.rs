@@ -114,7 +114,7 @@ impl KeySet {
         let mut salt = Zeroizing::new([0u8; SALT_LEN]);
         rand::rngs::OsRng.fill_bytes(&mut salt[..]);
         Ok(Self {
-            keys: vec![SigningKey::generate(&crate::templates::keyring::new_key_id(&[]))?],
+            keys: vec![SigningKey::generate(&crate::at_rest::keyring::new_key_id(&[]))?],
             salt,
         })
     }
@@ -130,7 +130,7 @@ impl KeySet {
     /// A new active key in front; only the one before it is kept (the JWKS publishes the current
     /// and the previous key).
     pub fn rotated(mut self) -> Result<Self, String> {
-        let key = SigningKey::generate(&crate::templates::keyring::new_key_id(&self.ids()))?;
+        let key = SigningKey::generate(&crate::at_rest::keyring::new_key_id(&self.ids()))?;
         self.keys.truncate(1);
         self.keys.insert(0, key);
         Ok(self)

@@ -9,7 +9,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::templates::keyring::{FileStamp, stamp};
+use crate::at_rest::keyring::{FileStamp, stamp};
 
 const RELOAD_EVERY: Duration = Duration::from_secs(5);
 

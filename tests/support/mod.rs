@@ -132,7 +132,7 @@ pub fn test_config(db: &FerretDb, extra: &[&str]) -> Config {
 
 /// [`test_config`] as command-line arguments (the first is the program name).
 pub fn test_args(db: &FerretDb, extra: &[&str]) -> Vec<String> {
-    use facegate::templates::{KeyRing, TemplateKey, keyring};
+    use facegate::at_rest::{KeyRing, TemplateKey, keyring};
     let key_file = db.key_file();
     if !key_file.exists() {
         let ring = KeyRing::new(vec![TemplateKey::generate("test-key").expect("key")]).expect("ring");

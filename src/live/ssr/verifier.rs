@@ -511,12 +511,7 @@ impl Verifier {
 
     fn reply(&self, observation: &FaceObservation, hint: Hint) -> FrameReply {
         FrameReply {
-            face: observation.face.map(|b| FaceBox {
-                left: b.left,
-                top: b.top,
-                width: b.width,
-                height: b.height,
-            }),
+            face: observation.face,
             hint,
             progress: self.progress(),
             passed: self.phase == Phase::Passed,
