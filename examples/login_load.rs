@@ -1,7 +1,8 @@
 //! Load for complete logins: C concurrent clients, each looping challenge → "recording" → upload
 //! of real video frames with the PIN (`POST /api/liveness`, then `POST /api/login {nonce,
 //! frames, pin}`), for a bounded time against a running server on this machine. Every login
-//! sends the frames with a different JPEG comment, so none is refused as a replay.
+//! sends pictures of its own — its number drawn into the top-left corner of each frame, then
+//! encoded again — as a camera would: the server refuses decoded pixels it has already accepted.
 //!
 //!     cargo run --release --features ssr --example login_load -- http://127.0.0.1:3000 4 60
 //!
@@ -15,6 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
+use image::RgbImage;
 use serde_json::{Value, json};
 
 #[path = "../tests/support/mod.rs"]
@@ -113,17 +115,19 @@ struct Outcome {
     retry_after: bool,
 }
 
-async fn log_in_once(http: &reqwest::Client, base: &str, frames: &[(f64, Vec<u8>)], round: u64) -> Outcome {
+async fn log_in_once(http: &reqwest::Client, base: &str, frames: &[(f64, RgbImage)], round: u64) -> Outcome {
     let challenge = match post(http, base, "/api/liveness", json!({ "purpose": "login" })).await {
         Ok((201, body, _)) => body,
         Ok((status, body, retry_after)) => return refused(status, &body, retry_after, Duration::ZERO).await,
         Err(e) => return transport(e),
     };
-    // A person in front of the camera takes as long as the clip lasts.
+    // A person in front of the camera takes as long as the clip lasts (the frames are made
+    // meanwhile, as a camera makes them).
     let span = frames.last().map_or(0.0, |(t, _)| *t);
-    tokio::time::sleep(Duration::from_millis(span as u64)).await;
-    let body =
-        json!({ "nonce": challenge["nonce"], "frames": frames_json(frames, round), "pin": support::PIN });
+    let recording = Instant::now();
+    let frames = frames_json(frames, round);
+    tokio::time::sleep(Duration::from_millis(span as u64).saturating_sub(recording.elapsed())).await;
+    let body = json!({ "nonce": challenge["nonce"], "frames": frames, "pin": support::PIN });
     let began = Instant::now();
     match post(http, base, "/api/login", body).await {
         Ok((200, _, _)) => Outcome {
@@ -172,30 +176,44 @@ async fn post(
     Ok((status, response.json().await.unwrap_or(Value::Null), retry_after))
 }
 
-/// The clip's JPEG frames with their times (10 per second).
-fn frame_bytes((clip, start, seconds): (&str, f64, f64)) -> Vec<(f64, Vec<u8>)> {
+/// The clip's frames, decoded, with their times (10 per second).
+fn frame_bytes((clip, start, seconds): (&str, f64, f64)) -> Vec<(f64, RgbImage)> {
     support::frame_files(clip)
         .iter()
         .skip((start * 10.0) as usize)
         .take((seconds * 10.0) as usize)
         .enumerate()
-        .map(|(i, file)| (i as f64 * 100.0, std::fs::read(file).expect("frame")))
+        .map(|(i, file)| {
+            let picture = image::open(file).expect("frame").to_rgb8();
+            (i as f64 * 100.0, picture)
+        })
         .collect()
 }
 
-/// The frames as the page sends them, each JPEG carrying a comment unique to this login.
-fn frames_json(frames: &[(f64, Vec<u8>)], round: u64) -> Vec<Value> {
-    // Unique across runs too: the server remembers accepted frames for a while.
+/// The frames as the page sends them: 64 bits unique to this login (and run: the server
+/// remembers accepted frames for an hour) drawn as black and white pixels into the top-left
+/// 8×8 block, far from the face, then each frame encoded as a JPEG again.
+fn frames_json(frames: &[(f64, RgbImage)], round: u64) -> Vec<Value> {
     let run = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
+        .map_or(0, |d| d.as_nanos() as u64);
+    // Distinct rounds give distinct tags (an odd multiplier is a bijection).
+    let tag = run ^ round.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     frames
         .iter()
-        .map(|(t_ms, jpeg)| {
-            let marked = with_comment(jpeg, &format!("load {run} {round}"));
+        .map(|(t_ms, picture)| {
+            let mut marked = picture.clone();
+            for bit in 0..64u32 {
+                let level = if tag >> bit & 1 == 1 { 255 } else { 0 };
+                marked.put_pixel(bit % 8, bit / 8, image::Rgb([level, level, level]));
+            }
+            let mut jpeg = Vec::new();
+            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90)
+                .encode_image(&marked)
+                .expect("jpeg");
             json!({
                 "t_ms": t_ms,
-                "image": format!("data:image/jpeg;base64,{}", base64::engine::general_purpose::STANDARD.encode(marked)),
+                "image": format!("data:image/jpeg;base64,{}", base64::engine::general_purpose::STANDARD.encode(jpeg)),
             })
         })
         .collect()
@@ -216,18 +234,6 @@ fn http_client(worker: Option<usize>) -> reqwest::Client {
         builder = builder.default_headers(headers);
     }
     builder.build().expect("client")
-}
-
-/// Inserts a COM segment after the JPEG's start marker: same picture, different bytes.
-fn with_comment(jpeg: &[u8], text: &str) -> Vec<u8> {
-    let length = (text.len() + 2) as u16;
-    let mut marked = Vec::with_capacity(jpeg.len() + text.len() + 4);
-    marked.extend_from_slice(&jpeg[..2]);
-    marked.extend_from_slice(&[0xFF, 0xFE]);
-    marked.extend_from_slice(&length.to_be_bytes());
-    marked.extend_from_slice(text.as_bytes());
-    marked.extend_from_slice(&jpeg[2..]);
-    marked
 }
 
 async fn register(http: &reqwest::Client, base: &str) {
