@@ -18,7 +18,6 @@ mod http_security;
 mod instances;
 mod live_api;
 mod live_eval;
-mod observability;
 mod oidc;
 mod passkey_management;
 mod passkeys_api;

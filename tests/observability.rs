@@ -2,7 +2,7 @@
 //! text read by a Prometheus text-format parser. The recorder is process-wide, so every check
 //! compares a scrape before with one after (and this binary runs one server at a time).
 
-use crate::support;
+mod support;
 
 use prometheus_parse::{Scrape, Value};
 use reqwest::{StatusCode, header};
