@@ -10,23 +10,34 @@
 //! same order. A background reconciliation with the collections themselves is the safety net
 //! should a change ever be lost.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::{StreamExt, TryStreamExt};
-use mongodb::bson::{DateTime, Document, doc, oid::ObjectId};
+use futures::StreamExt;
+use mongodb::bson::oid::ObjectId;
 use tokio::sync::{Mutex, Notify};
 
 use crate::{
-    at_rest::stored,
+    background::Background,
     db::{
         Db,
         changes::{self, Change, ChangeDoc},
     },
-    gallery::STORED_FIELDS,
-    state::AppState,
 };
+
+/// What the feed keeps in step: this instance's memory of the accounts (`accounts::ssr`
+/// implements it). The feed decides when and in which order; the replica what a change means.
+pub trait Replica: Clone + Send + Sync + 'static {
+    /// Applies another instance's change to this one's memory.
+    fn apply(&self, change: Change) -> impl Future<Output = ()> + Send;
+    /// Forgets sessions past their end (every [`FORGET_EXPIRED_EVERY`]).
+    fn forget_expired(&self);
+    /// Compares memory with the collections and mends what differs (every [`RECONCILE_EVERY`];
+    /// full scans, so only ever here, in the background).
+    fn reconcile(&self) -> impl Future<Output = ()> + Send;
+}
 
 /// How often the log is read. Another instance's registration reaches this one's gallery within
 /// about this (plus the database's answer).
@@ -36,13 +47,15 @@ pub const POLL_EVERY: Duration = Duration::from_millis(500);
 /// that every instance applies changes in one order (a logout must never overtake its login).
 const GAP_PATIENCE: Duration = Duration::from_secs(5);
 /// How often memory is compared with the collections.
-const RECONCILE_EVERY: Duration = Duration::from_secs(300);
+pub const RECONCILE_EVERY: Duration = Duration::from_secs(300);
 /// How often expired sessions are forgotten and the log's old entries deleted.
-const FORGET_EXPIRED_EVERY: Duration = Duration::from_secs(60);
+pub const FORGET_EXPIRED_EVERY: Duration = Duration::from_secs(60);
 
 #[derive(Clone)]
 pub struct ChangeFeed {
     db: Db,
+    /// Owns the follower and the writes nobody waits for.
+    background: Background,
     /// This instance's name in the log: random per process.
     origin: Arc<str>,
     follower: Arc<Mutex<Follower>>,
@@ -69,10 +82,11 @@ impl ChangeFeed {
     /// Starts following at the log's current end. Call before loading the collections: a change
     /// made during the load is then both in the load and in the log, and applying it twice is
     /// harmless, whereas one made between the load and this call would be lost.
-    pub async fn open(db: Db) -> mongodb::error::Result<Self> {
+    pub async fn open(db: Db, background: Background) -> mongodb::error::Result<Self> {
         let last = changes::last_seq(&db).await?;
         Ok(Self {
             db,
+            background,
             origin: crate::expiring::random_token().into(),
             follower: Arc::new(Mutex::new(Follower {
                 next: last + 1,
@@ -92,10 +106,11 @@ impl ChangeFeed {
         changes::append(&self.db, seq, &self.origin, change).await
     }
 
-    /// [`Self::publish`] without waiting; a failure is logged (the reconciliation mends it).
+    /// [`Self::publish`] without waiting (shutdown does); a failure is logged (the
+    /// reconciliation mends it).
     pub fn publish_in_background(&self, change: Change) {
         let feed = self.clone();
-        tokio::spawn(async move {
+        self.background.finish(async move {
             if let Err(e) = feed.publish(change).await {
                 tracing::warn!(error = %e, "could not publish a change to the other instances");
             }
@@ -107,7 +122,7 @@ impl ChangeFeed {
     /// the collection.
     /// Concurrent callers share one read: whoever finds that a read began after they asked
     /// takes its result instead of reading again.
-    pub async fn catch_up(&self, state: &AppState) {
+    pub async fn catch_up(&self, replica: &impl Replica) {
         let asked = Instant::now();
         let mut follower = self.follower.lock().await;
         if follower.last_read.is_some_and(|read| read >= asked) {
@@ -130,7 +145,7 @@ impl ChangeFeed {
         };
         for entry in follower.in_order(entries, Instant::now()) {
             if *entry.origin != *self.origin {
-                apply(state, entry).await;
+                replica.apply(entry.change).await;
             }
         }
     }
@@ -149,12 +164,13 @@ impl ChangeFeed {
         let _ = tokio::time::timeout(limit, two_reads).await;
     }
 
-    /// Follows the log until the process ends; also forgets expired sessions and reconciles
-    /// memory with the collections now and then.
-    pub fn spawn_follower(&self, state: AppState) {
+    /// Follows the log until shutdown; also forgets expired sessions and reconciles memory with
+    /// the collections now and then.
+    pub fn spawn_follower(&self, replica: impl Replica, background: &Background) {
         let feed = self.clone();
-        tokio::spawn(async move {
-            feed.listen_for_changes().await;
+        let jobs = background.clone();
+        background.spawn("change follower", async move {
+            feed.listen_for_changes(&jobs).await;
             let mut polls = tokio::time::interval(POLL_EVERY);
             polls.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             let (mut forgot_at, mut reconciled_at) = (Instant::now(), Instant::now());
@@ -163,13 +179,13 @@ impl ChangeFeed {
                     _ = polls.tick() => {}
                     _ = feed.wake.notified() => {}
                 }
-                feed.catch_up(&state).await;
+                feed.catch_up(&replica).await;
                 feed.read_done.notify_waiters();
                 if forgot_at.elapsed() >= FORGET_EXPIRED_EVERY {
                     forgot_at = Instant::now();
-                    forget_expired_sessions(&state);
-                    let db = state.db.clone();
-                    tokio::spawn(async move {
+                    replica.forget_expired();
+                    let db = feed.db.clone();
+                    jobs.spawn("change log purge", async move {
                         if let Err(e) = changes::purge_old(&db).await {
                             tracing::warn!(error = %e, "could not purge the change log");
                         }
@@ -177,21 +193,39 @@ impl ChangeFeed {
                 }
                 if reconciled_at.elapsed() >= RECONCILE_EVERY {
                     reconciled_at = Instant::now();
-                    let state = state.clone();
-                    tokio::spawn(async move { reconcile(&state).await });
+                    let replica = replica.clone();
+                    jobs.spawn("reconciliation", async move { replica.reconcile().await });
                 }
             }
         });
     }
 
+    /// Notes a user deleted here or reported deleted: the reconciliation must not put them
+    /// back from a read that began before the deletion.
+    pub fn note_removed(&self, user_id: ObjectId) {
+        let mut removed = crate::expiring::lock(&self.removed);
+        removed.retain(|_, at| at.elapsed() < 2 * RECONCILE_EVERY);
+        removed.insert(user_id, Instant::now());
+    }
+
+    /// Undoes [`Self::note_removed`] (a deletion that failed midway).
+    pub fn unnote_removed(&self, user_id: &ObjectId) {
+        crate::expiring::lock(&self.removed).remove(user_id);
+    }
+
+    /// Whether `user_id` was deleted lately.
+    pub fn was_removed(&self, user_id: &ObjectId) -> bool {
+        crate::expiring::lock(&self.removed).contains_key(user_id)
+    }
+
     /// On a replica set, a change stream on the log wakes the follower at once. Standalone
     /// servers and FerretDB refuse to open one: polling alone then.
-    async fn listen_for_changes(&self) {
+    async fn listen_for_changes(&self, background: &Background) {
         match self.db.changes().watch().await {
             Ok(mut stream) => {
                 tracing::info!("following other instances through a change stream");
                 let wake = self.wake.clone();
-                tokio::spawn(async move {
+                background.spawn("change stream", async move {
                     while let Some(event) = stream.next().await {
                         if let Err(e) = event {
                             tracing::warn!(error = %e, "the change stream ended; polling alone");
@@ -238,167 +272,10 @@ impl Follower {
     }
 }
 
-/// Applies another instance's change to this one's memory.
-async fn apply(state: &AppState, entry: ChangeDoc) {
-    match entry.change {
-        // One read by id per registration, in the follower (off the request paths): the record
-        // is opened and its binding checked exactly as at start-up.
-        Change::Enrolled { user_id } => {
-            if !state.gallery.contains(&user_id) {
-                enrol_stored(state, user_id).await;
-            }
-        }
-        Change::Removed { user_id } => forget_user(state, &user_id),
-        Change::SessionOpened { session } => {
-            state.gallery.record_login(&session.user_id, session.created_at);
-            state.sessions.insert(session);
-        }
-        Change::SessionSeen { token_hash, at } => state.sessions.seen(&token_hash, at),
-        Change::SessionEnded { token_hash } => {
-            state.sessions.remove(&token_hash);
-        }
-        Change::SessionsEnded { user_id } => {
-            state.sessions.remove_user(&user_id);
-        }
-        Change::PasskeyAdded { user_id } => state.passkeys.add_owner(user_id),
-        Change::PasskeysGone { user_id } => state.passkeys.forget_owner(&user_id),
-        Change::Redacted {} => {}
-    }
-}
-
-/// Everything this instance holds in memory about a deleted account.
-pub fn forget_user(state: &AppState, user_id: &ObjectId) {
-    {
-        let mut removed = crate::expiring::lock(&state.changes.removed);
-        removed.retain(|_, at| at.elapsed() < 2 * RECONCILE_EVERY);
-        removed.insert(*user_id, Instant::now());
-    }
-    state.gallery.remove(user_id);
-    state.sessions.remove_user(user_id);
-    state.passkeys.forget_owner(user_id);
-}
-
-/// Puts a user back from the database after [`forget_user`] (a deletion that failed midway).
-pub async fn reload_user(state: &AppState, user_id: ObjectId) {
-    crate::expiring::lock(&state.changes.removed).remove(&user_id);
-    enrol_stored(state, user_id).await;
-}
-
-/// Enrols a user as stored in the database (nothing when the record is gone or does not open).
-async fn enrol_stored(state: &AppState, user_id: ObjectId) {
-    match stored::matching(&state.db, doc! { "_id": user_id }, &STORED_FIELDS).await {
-        Ok(users) => {
-            for user in users {
-                if let Err(e) = state.gallery.add_stored(&state.templates, user) {
-                    tracing::error!(%user_id, error = %e, "a user's face templates do not open for them with this instance's key file: not enrolled");
-                }
-            }
-        }
-        Err(e) => tracing::error!(%user_id, error = %e, "could not read a user into the gallery"),
-    }
-}
-
-fn forget_expired_sessions(state: &AppState) {
-    let now = DateTime::now();
-    let idle = state.config.accounts.session_idle();
-    let idle_since = DateTime::from_millis(now.timestamp_millis() - idle.as_millis() as i64);
-    let forgotten = state.sessions.forget_expired(now, idle_since);
-    if forgotten > 0 {
-        tracing::debug!(sessions = forgotten, "forgot expired sessions");
-    }
-}
-
-/// The safety net behind the feed: forgets sessions and users this instance holds but the
-/// database no longer has, and enrols users it has but this instance missed (a change lost
-/// to a crash between two writes). Reads ids first, records only for what differs; runs in the
-/// background, so its full scans never delay a request.
-pub async fn reconcile(state: &AppState) {
-    let started = DateTime::now();
-    let before_start = |id: &ObjectId| id.timestamp().timestamp_millis() < started.timestamp_millis();
-    match stored_ids(&state.db, crate::db::sessions::COLLECTION).await {
-        Ok(ids) => {
-            let mut stored: HashSet<String> = ids
-                .into_iter()
-                .filter_map(|id| id.as_str().map(str::to_string))
-                .collect();
-            // Ended sessions keep their rows until the purge: they are not live.
-            match crate::db::sessions::ended(&state.db).await {
-                Ok(ended) => stored.retain(|hash| !ended.contains(hash)),
-                Err(e) => tracing::warn!(error = %e, "could not read the ended sessions"),
-            }
-            let forgotten = state.sessions.keep_only_stored(&stored, started);
-            if forgotten > 0 {
-                tracing::warn!(sessions = forgotten, "forgot sessions the database no longer has");
-            }
-        }
-        Err(e) => tracing::warn!(error = %e, "could not reconcile sessions with the database"),
-    }
-    let stored: HashSet<ObjectId> = match stored_ids(&state.db, crate::db::users::COLLECTION).await {
-        Ok(ids) => ids.into_iter().filter_map(|id| id.as_object_id()).collect(),
-        Err(e) => {
-            tracing::warn!(error = %e, "could not reconcile the gallery with the database");
-            return;
-        }
-    };
-    let held: HashSet<ObjectId> = state.gallery.ids().into_iter().collect();
-    // A user enrolled after the read began is not in it yet: keep them.
-    let gone: Vec<ObjectId> = held
-        .iter()
-        .filter(|id| !stored.contains(id) && before_start(id))
-        .copied()
-        .collect();
-    for id in &gone {
-        forget_user(state, id);
-    }
-    if !gone.is_empty() {
-        tracing::warn!(users = gone.len(), "forgot users the database no longer has");
-    }
-    let missing: Vec<ObjectId> = stored.difference(&held).copied().collect();
-    if missing.is_empty() {
-        return;
-    }
-    let users = match stored::matching(&state.db, doc! { "_id": { "$in": &missing } }, &STORED_FIELDS).await {
-        Ok(users) => users,
-        Err(e) => {
-            tracing::warn!(error = %e, "could not read users missing from the gallery");
-            return;
-        }
-    };
-    let mut added = 0;
-    for user in users {
-        if crate::expiring::lock(&state.changes.removed).contains_key(&user.id) {
-            continue;
-        }
-        match state.gallery.add_stored(&state.templates, user) {
-            Ok(true) => added += 1,
-            Ok(false) => {}
-            Err(e) => {
-                tracing::error!(error = %e, "a user's face templates do not open with this instance's key file")
-            }
-        }
-    }
-    if added > 0 {
-        tracing::warn!(
-            users = added,
-            "enrolled users whose registration had not reached this instance"
-        );
-    }
-}
-
-async fn stored_ids(db: &Db, collection: &str) -> mongodb::error::Result<Vec<mongodb::bson::Bson>> {
-    let cursor = db
-        .database()
-        .collection::<Document>(collection)
-        .find(doc! {})
-        .projection(doc! { "_id": 1 })
-        .await?;
-    let docs: Vec<Document> = cursor.try_collect().await?;
-    Ok(docs.into_iter().filter_map(|mut d| d.remove("_id")).collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mongodb::bson::DateTime;
 
     fn entry(seq: i64) -> ChangeDoc {
         ChangeDoc {

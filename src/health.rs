@@ -7,7 +7,7 @@
 
 use std::{
     sync::{
-        Arc, Weak,
+        Arc,
         atomic::{AtomicBool, Ordering},
     },
     time::Duration,
@@ -21,7 +21,7 @@ use axum::{
 };
 use serde::Serialize;
 
-use crate::{db::Db, server::Drain, state::AppState};
+use crate::{background::Background, db::Db, http::drain::Drain, state::AppState};
 
 /// How often the database is pinged; `/healthz` reports the latest answer.
 pub const CHECK_EVERY: Duration = Duration::from_secs(2);
@@ -33,21 +33,15 @@ const PING_TIMEOUT: Duration = Duration::from_secs(3);
 pub struct DatabaseHealth(Arc<AtomicBool>);
 
 impl DatabaseHealth {
-    /// Starts checking `db` in the background (it was reachable at start-up); the task ends
-    /// when the last copy of this is dropped (with the router).
-    pub fn watch(db: Db) -> Self {
+    /// Starts checking `db` in the background (it was reachable at start-up), until shutdown.
+    pub fn watch(db: Db, background: &Background) -> Self {
         let reachable = Arc::new(AtomicBool::new(true));
-        let weak: Weak<AtomicBool> = Arc::downgrade(&reachable);
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(CHECK_EVERY);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticks.tick().await;
+        let seen = Arc::clone(&reachable);
+        background.every("database health check", CHECK_EVERY, move || {
+            let (db, seen) = (db.clone(), Arc::clone(&seen));
+            async move {
                 let ok = matches!(tokio::time::timeout(PING_TIMEOUT, db.ping()).await, Ok(Ok(())));
-                let Some(reachable) = weak.upgrade() else {
-                    return;
-                };
-                if reachable.swap(ok, Ordering::Relaxed) != ok {
+                if seen.swap(ok, Ordering::Relaxed) != ok {
                     if ok {
                         tracing::info!("health check: the database answers again");
                     } else {

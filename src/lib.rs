@@ -21,6 +21,8 @@ pub mod api;
 #[cfg(feature = "ssr")]
 pub mod at_rest;
 #[cfg(feature = "ssr")]
+pub mod background;
+#[cfg(feature = "ssr")]
 pub mod changes;
 #[cfg(feature = "ssr")]
 pub mod config;
@@ -46,6 +48,8 @@ pub mod metrics;
 pub mod oidc;
 #[cfg(feature = "ssr")]
 pub mod server;
+#[cfg(feature = "ssr")]
+pub mod startup;
 #[cfg(feature = "ssr")]
 pub mod state;
 

@@ -1,14 +1,6 @@
 //! Start-up, routing and shutdown of the HTTP server.
 
-use std::{
-    future::Future,
-    net::SocketAddr,
-    process::ExitCode,
-    sync::{
-        Arc,
-        atomic::{AtomicBool, AtomicUsize, Ordering},
-    },
-};
+use std::{future::Future, process::ExitCode, sync::atomic::Ordering};
 
 use axum::{
     Extension, Router,
@@ -27,35 +19,13 @@ use crate::{
     api,
     app::{App, shell},
     config::{Command, Config},
-    db::DbStartError,
     error::AppError,
-    face::ModelError,
     health,
+    http::drain::{Drain, InFlight},
     state::AppState,
 };
 
-/// Why the server did not start. Each message names the missing piece and the fix.
-#[derive(Debug, thiserror::Error)]
-pub enum StartupError {
-    #[error("configuration: {0}")]
-    Config(String),
-    #[error("{0}")]
-    Models(#[source] ModelError),
-    #[error("{0}. Start the local database with `make db`, or point MONGODB_URI at a running MongoDB 5.0+")]
-    Database(#[source] DbStartError),
-    #[error("{0}")]
-    Gallery(#[source] crate::gallery::GalleryError),
-    #[error("face template keys: {0}")]
-    TemplateKey(String),
-    #[error("could not load the accounts' sessions, logins or passkeys from the database: {0}")]
-    Loading(#[source] mongodb::error::Error),
-    #[error(
-        "cannot listen on {addr}: {cause}. Is another facegate running? Set FACEGATE_LISTEN to another address"
-    )]
-    Bind { addr: SocketAddr, cause: std::io::Error },
-    #[error("server error: {0}")]
-    Serve(#[source] std::io::Error),
-}
+pub use crate::startup::StartupError;
 
 /// The binary's entry point.
 pub async fn main() -> ExitCode {
@@ -160,9 +130,10 @@ pub async fn serve(
 ) -> Result<(), StartupError> {
     let grace = state.config.shutdown_grace();
     let deadline = state.config.shutdown_deadline();
+    let background = state.background.clone();
     let connection_limits = crate::http::listener::ConnectionLimits::new(&state.config.http);
     let drain = Drain::default();
-    let _metrics_listener = crate::metrics::serve_separately(&state).await?;
+    let _metrics_listener = crate::metrics::scrape::serve_separately(&state).await?;
     let app = router(state)
         .layer(middleware::from_fn({
             let drain = drain.clone();
@@ -199,11 +170,11 @@ pub async fn serve(
             Err(_) => std::future::pending().await,
         }
     };
-    tokio::select! {
+    let stopped = tokio::select! {
         result = served => {
-            result.map_err(StartupError::Serve)?;
-            tracing::info!("every request finished; stopped");
-            Ok(())
+            result.map_err(StartupError::Serve).map(|()| {
+                tracing::info!("every request finished");
+            })
         }
         () = deadline_passed => {
             let cut = drain.in_flight();
@@ -214,36 +185,16 @@ pub async fn serve(
             );
             Ok(())
         }
-    }
+    };
+    // The loops stop at once; writes nobody waited for (an ended session's record) get a
+    // moment to land.
+    background.shutdown(BACKGROUND_DEADLINE).await;
+    tracing::info!("stopped");
+    stopped
 }
 
-/// Shared by the shutdown sequence, `/healthz` and every request: whether the server is
-/// draining, and how many requests are running (live-check WebSockets count only until their
-/// upgrade).
-#[derive(Clone, Default)]
-pub struct Drain {
-    draining: Arc<AtomicBool>,
-    in_flight: Arc<AtomicUsize>,
-}
-
-impl Drain {
-    pub fn is_draining(&self) -> bool {
-        self.draining.load(Ordering::SeqCst)
-    }
-
-    pub fn in_flight(&self) -> usize {
-        self.in_flight.load(Ordering::SeqCst)
-    }
-}
-
-/// Decrements the count however the request ends (answered, or dropped when its client left).
-struct InFlight(Drain);
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
-    }
-}
+/// How long the background writes still running at shutdown are waited for.
+const BACKGROUND_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
 
 async fn track_request(drain: Drain, request: Request, next: Next) -> Response {
     drain.in_flight.fetch_add(1, Ordering::SeqCst);
@@ -266,18 +217,24 @@ pub fn router(state: AppState) -> Router {
     let app = Router::new()
         .route(
             "/healthz",
-            get(health::healthz).layer(Extension(health::DatabaseHealth::watch(state.db.clone()))),
+            get(health::healthz).layer(Extension(health::DatabaseHealth::watch(
+                state.db.clone(),
+                &state.background,
+            ))),
         )
         .merge(api::routes())
-        .merge(crate::metrics::public_routes(&state))
-        .merge(crate::oidc::routes())
+        .merge(crate::metrics::scrape::public_routes(&state))
+        .merge(crate::oidc::routes::routes())
         .merge(crate::forward_auth::routes())
         .leptos_routes_with_context(
             &state,
             routes,
             {
                 let state = state.clone();
-                move || provide_context(state.clone())
+                move || {
+                    provide_context(state.config.clone());
+                    provide_context(state.clone())
+                }
             },
             move || shell(leptos_options.clone()),
         )
@@ -293,8 +250,12 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(move |request: Request, next: Next| {
             refuse_oversized_body(max_body, request, next)
         }));
-    crate::http::protect(app, &state)
-        .layer(middleware::from_fn(crate::metrics::observe_outcomes))
+    let capacity = crate::http::Capacity {
+        face_workers: state.faces.workers(),
+        live_sockets: state.live.settings().session_cap(state.faces.workers()),
+    };
+    crate::http::protect(app, &state.config, capacity, &state.background)
+        .layer(middleware::from_fn(crate::metrics::outcomes::observe_outcomes))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -1,5 +1,6 @@
-//! What every request handler can reach: settings, the database, the face engine, the gallery,
-//! the template cipher.
+//! What the HTTP layer's handlers reach (axum's state): the identity layer ([`Accounts`]), the
+//! OpenID Connect provider, forward-auth grants, the background tasks' owner, and the parts the
+//! handlers read directly. Only handlers import this; services get their parts (`FromRef`).
 
 use std::sync::Arc;
 
@@ -7,16 +8,17 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use crate::{
-    accounts::ssr::{LoginTickets, Passkeys, SessionStore},
+    accounts::ssr::{Accounts, LoginTickets, Passkeys, SessionStore},
     at_rest::{TemplateCipher, keyring::SETTING, stored},
+    background::Background,
     changes::ChangeFeed,
     config::Config,
     db::Db,
     face::FaceEngine,
-    forward_auth::ForwardGrants,
+    forward_auth::grants::ForwardGrants,
     gallery::Gallery,
     live::ssr::LiveStore,
-    server::StartupError,
+    startup::StartupError,
 };
 
 /// Enrolled users past which the face alone should not sign anyone in (see the warning below).
@@ -43,6 +45,10 @@ pub struct AppState {
     pub oidc: crate::oidc::Provider,
     /// Forward-auth cookies of the applications behind a reverse proxy (`crate::forward_auth`).
     pub forward_grants: ForwardGrants,
+    /// Registering, logging in, sessions, passkeys: the identity layer, apart from HTTP.
+    pub accounts: Accounts,
+    /// Owns the background loops; `server::serve` stops them at shutdown.
+    pub background: Background,
 }
 
 impl AppState {
@@ -79,7 +85,8 @@ impl AppState {
         }
         // Follow the change log from here on, then load: nothing another instance does during
         // the load is missed.
-        let changes = ChangeFeed::open(db.clone())
+        let background = Background::new();
+        let changes = ChangeFeed::open(db.clone(), background.clone())
             .await
             .map_err(StartupError::Loading)?;
         let gallery = Gallery::load(&db, &templates)
@@ -99,7 +106,7 @@ impl AppState {
         }
         let sessions = SessionStore::from_sessions(sessions);
         let forward_grants = ForwardGrants::default();
-        forward_grants.sweep_in_background(sessions.clone());
+        forward_grants.sweep_in_background(sessions.clone(), &background);
         tracing::info!(sessions = sessions.len(), "sessions loaded");
         // A stranger's chance of matching someone within the threshold grows with the number
         // enrolled (docs/accuracy.md, "Many enrolled"): past this size only the PIN keeps them out.
@@ -111,9 +118,9 @@ impl AppState {
                 "with this many enrolled users a stranger's face often falls within the match threshold of someone: set second-factor = always"
             );
         }
-        templates.watch(config.template_key_reload());
+        templates.watch(config.template_key_reload(), &background);
         let live = LiveStore::new(config.live.clone(), faces.workers());
-        live.share_replays(db.clone())
+        live.share_replays(db.clone(), &background)
             .await
             .map_err(StartupError::Loading)?;
         // Passkeys belong to the public origin's host name (localhost when none is set).
@@ -127,27 +134,43 @@ impl AppState {
         let passkeys = Passkeys::new(origin.as_ref()).map_err(StartupError::Config)?;
         passkeys.load_owners(&db).await.map_err(StartupError::Loading)?;
         crate::db::housekeeping::spawn(
+            &background,
             db.clone(),
             config.accounts.session_idle(),
             config.accounts.audit_retention(),
         );
-        crate::oidc::store::spawn_housekeeping(db.clone());
+        crate::oidc::store::spawn_housekeeping(&background, db.clone());
+        let config = Arc::new(config);
+        let accounts = Accounts {
+            config: Arc::clone(&config),
+            db: db.clone(),
+            faces: faces.clone(),
+            gallery: gallery.clone(),
+            live: live.clone(),
+            sessions: sessions.clone(),
+            changes: changes.clone(),
+            tickets: LoginTickets::default(),
+            passkeys: passkeys.clone(),
+            templates: templates.clone(),
+        };
+        changes.spawn_follower(accounts.clone(), &background);
         let state = Self {
             sessions,
             changes,
             live,
-            tickets: LoginTickets::default(),
+            tickets: accounts.tickets.clone(),
             passkeys,
             leptos_options,
-            config: Arc::new(config),
+            config,
             db,
             faces,
             gallery,
             templates,
             oidc,
             forward_grants,
+            accounts,
+            background,
         };
-        state.changes.spawn_follower(state.clone());
         Ok(state)
     }
 }

@@ -489,7 +489,7 @@ async fn a_live_login_signs_in_to_a_relying_party_and_the_protocol_attacks_are_r
         .await
         .expect("tokens");
     let config = server.state.config.clone();
-    use facegate::oidc::cli::{SigningKeysCommand, run_signing_keys};
+    use facegate::{config::commands::SigningKeysCommand, oidc::cli::run_signing_keys};
     run_signing_keys(&config, &SigningKeysCommand::Rotate).expect("rotate");
     tokio::time::sleep(Duration::from_millis(5_500)).await;
     let jwks: Value = rp_http()

@@ -3,16 +3,17 @@
 use axum::{
     Json,
     extract::State,
-    http::{HeaderMap, StatusCode, header::SET_COOKIE},
+    http::StatusCode,
     response::{AppendHeaders, IntoResponse},
 };
 
 use crate::{
     accounts::{
         ActivityEntry,
-        ssr::{self as accounts, AccountExport, ClientMeta, SessionCookie, SignedIn, audit},
+        ssr::{self as accounts, AccountExport, ClientMeta, SignedIn, audit},
     },
     error::AppError,
+    http::auth::SessionCookie,
     state::AppState,
 };
 
@@ -22,7 +23,7 @@ pub async fn history(
     signed_in: SignedIn,
 ) -> Result<Json<Vec<ActivityEntry>>, AppError> {
     Ok(Json(
-        audit::recent(&state, signed_in.user_id, audit::HISTORY_SHOWN).await?,
+        audit::recent(&state.accounts, signed_in.user_id, audit::HISTORY_SHOWN).await?,
     ))
 }
 
@@ -32,7 +33,7 @@ pub async fn export(
     signed_in: SignedIn,
     client: ClientMeta,
 ) -> Result<impl IntoResponse, AppError> {
-    let export: AccountExport = accounts::export_account(&state, &signed_in, &client).await?;
+    let export: AccountExport = accounts::export_account(&state.accounts, &signed_in, &client).await?;
     let disposition = "attachment; filename=\"facegate-account.json\"";
     Ok((
         AppendHeaders([(axum::http::header::CONTENT_DISPOSITION, disposition)]),
@@ -43,23 +44,21 @@ pub async fn export(
 /// `POST /api/account/sign-out-everywhere`: ends every session of yours, this one included.
 pub async fn sign_out_everywhere(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    cookie: SessionCookie,
     signed_in: SignedIn,
     client: ClientMeta,
 ) -> Result<impl IntoResponse, AppError> {
-    accounts::sign_out_everywhere(&state, &signed_in, &client).await?;
-    let cookie = SessionCookie::for_request(&state, &headers).clear();
-    Ok((StatusCode::NO_CONTENT, AppendHeaders([(SET_COOKIE, cookie)])))
+    accounts::sign_out_everywhere(&state.accounts, &signed_in, &client).await?;
+    Ok((StatusCode::NO_CONTENT, cookie.clear(), ()))
 }
 
 /// `DELETE /api/account`: the signed-in user deletes themselves and everything stored about
 /// them; the login must be under 5 minutes old.
 pub async fn delete_account(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    cookie: SessionCookie,
     signed_in: SignedIn,
 ) -> Result<impl IntoResponse, AppError> {
-    accounts::delete_account(&state, &signed_in).await?;
-    let cookie = SessionCookie::for_request(&state, &headers).clear();
-    Ok((StatusCode::NO_CONTENT, AppendHeaders([(SET_COOKIE, cookie)])))
+    accounts::delete_account(&state.accounts, &signed_in).await?;
+    Ok((StatusCode::NO_CONTENT, cookie.clear(), ()))
 }

@@ -1,8 +1,8 @@
 use axum::{
     Json,
     extract::State,
-    http::{HeaderMap, StatusCode, header::SET_COOKIE},
-    response::{AppendHeaders, IntoResponse, Response},
+    http::StatusCode,
+    response::{IntoResponse, Response},
 };
 use serde::{Deserialize, Serialize};
 
@@ -13,9 +13,10 @@ use super::{
 use crate::{
     accounts::{
         SecondFactorPrompt, SignedInUser,
-        ssr::{self as accounts, ClientMeta, LoginContext, LoginOutcome, SessionCookie, SessionToken},
+        ssr::{self as accounts, LoginContext, LoginOutcome, SessionToken},
     },
     error::AppError,
+    http::auth::SessionCookie,
     live::Purpose,
     state::AppState,
 };
@@ -49,21 +50,26 @@ pub(super) struct SecondFactorRequired {
 /// `pin`. Without the PIN, when the account needs it: 401 `second_factor_required` with a ticket.
 pub async fn login(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    client: ClientMeta,
+    cookie: SessionCookie,
+    context: LoginContext,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<Response, AppError> {
-    let context = LoginContext::new(client.clone(), &headers);
+    let client = context.client.clone();
     let outcome = match request.face.into_face(&state, Purpose::Login).await? {
-        Face::Proof(proof) => accounts::login_with_proof(&state, &proof, context).await?,
-        Face::Checked(check) => accounts::login_with_check(&state, &check.encodings, context).await?,
-        Face::SingleImage(image) => accounts::login_single_image(&state, image, context).await?,
+        Face::Proof(proof) => accounts::login_with_proof(&state.accounts, &proof, context).await?,
+        Face::Checked(check) => {
+            accounts::login_with_check(&state.accounts, &check.encodings, context).await?
+        }
+        Face::SingleImage(image) => accounts::login_single_image(&state.accounts, image, context).await?,
     };
     let (user, token) = match (outcome, request.pin) {
         (LoginOutcome::SignedIn(user, token), _) => (user, token),
         (LoginOutcome::SecondFactor(prompt), Some(pin)) => {
-            let context = LoginContext::new(client, &headers);
-            accounts::confirm_pin(&state, &prompt.ticket, &pin, context).await?
+            let context = LoginContext {
+                client,
+                previous: None,
+            };
+            accounts::confirm_pin(&state.accounts, &prompt.ticket, &pin, context).await?
         }
         (LoginOutcome::SecondFactor(prompt), None) => {
             let body = SecondFactorRequired {
@@ -74,7 +80,7 @@ pub async fn login(
             return Ok((StatusCode::UNAUTHORIZED, Json(body)).into_response());
         }
     };
-    Ok(signed_in_response(&state, &headers, user, token))
+    Ok(signed_in_response(cookie, user, token))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -86,27 +92,20 @@ pub struct PinRequest {
 /// `POST /api/login/pin` with `{ticket, pin}`: the second step of a login.
 pub async fn confirm_pin(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    client: ClientMeta,
+    cookie: SessionCookie,
+    context: LoginContext,
     ApiJson(request): ApiJson<PinRequest>,
 ) -> Result<Response, AppError> {
-    let context = LoginContext::new(client, &headers);
-    let (user, token) = accounts::confirm_pin(&state, &request.ticket, &request.pin, context).await?;
-    Ok(signed_in_response(&state, &headers, user, token))
+    let (user, token) =
+        accounts::confirm_pin(&state.accounts, &request.ticket, &request.pin, context).await?;
+    Ok(signed_in_response(cookie, user, token))
 }
 
-pub(super) fn signed_in_response(
-    state: &AppState,
-    headers: &HeaderMap,
-    user: SignedInUser,
-    token: SessionToken,
-) -> Response {
-    let cookie =
-        SessionCookie::for_request(state, headers).set(&token, state.config.accounts.session_lifetime());
+pub(super) fn signed_in_response(cookie: SessionCookie, user: SignedInUser, token: SessionToken) -> Response {
     let body = LoginResponse {
         message: accounts::greeting(&user),
         username: user.username,
         user_id: user.user_id,
     };
-    (AppendHeaders([(SET_COOKIE, cookie)]), Json(body)).into_response()
+    (cookie.set(&token), Json(body)).into_response()
 }

@@ -38,7 +38,8 @@ use crate::{
     state::AppState,
 };
 
-pub const DOCUMENT_PATH: &str = "/api/openapi.json";
+pub use super::openapi_page::DOCUMENT_PATH;
+
 pub const REFERENCE_PATH: &str = "/api/docs";
 
 /// The document and the page.

@@ -7,6 +7,8 @@ use std::fmt::Write;
 use serde_json::Value;
 use utoipa::openapi::OpenApi;
 
+pub const DOCUMENT_PATH: &str = "/api/openapi.json";
+
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
 pub fn render(document: &OpenApi) -> String {
@@ -22,8 +24,8 @@ pub fn render(document: &OpenApi) -> String {
          <p>OpenAPI {} document: <a href=\"{}\">{}</a>.</p>",
         escape(&text(&doc["info"]["description"])),
         escape(&text(&doc["openapi"])),
-        super::openapi::DOCUMENT_PATH,
-        super::openapi::DOCUMENT_PATH,
+        DOCUMENT_PATH,
+        DOCUMENT_PATH,
     );
     html.push_str("<h2>Operations</h2>");
     if let Some(paths) = doc["paths"].as_object() {

@@ -4,7 +4,7 @@
 use axum::{
     Json,
     extract::{Path, State},
-    http::{HeaderMap, StatusCode},
+    http::StatusCode,
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
@@ -17,6 +17,7 @@ use crate::{
         ssr::{ClientMeta, LoginContext, SignedIn, passkeys},
     },
     error::AppError,
+    http::auth::SessionCookie,
     state::AppState,
 };
 
@@ -26,7 +27,7 @@ pub async fn start_adding(
     State(state): State<AppState>,
     signed_in: SignedIn,
 ) -> Result<impl IntoResponse, AppError> {
-    Ok(Json(passkeys::start_adding(&state, &signed_in).await?))
+    Ok(Json(passkeys::start_adding(&state.accounts, &signed_in).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -46,7 +47,7 @@ pub async fn finish_adding(
     ApiJson(request): ApiJson<FinishAdding>,
 ) -> Result<impl IntoResponse, AppError> {
     passkeys::finish_adding(
-        &state,
+        &state.accounts,
         &signed_in,
         &request.ceremony,
         &request.credential,
@@ -62,7 +63,7 @@ pub async fn list(
     State(state): State<AppState>,
     signed_in: SignedIn,
 ) -> Result<Json<Vec<PasskeyInfo>>, AppError> {
-    Ok(Json(passkeys::list(&state, &signed_in).await?))
+    Ok(Json(passkeys::list(&state.accounts, &signed_in).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -77,7 +78,7 @@ pub async fn rename(
     Path(id): Path<String>,
     ApiJson(request): ApiJson<Rename>,
 ) -> Result<StatusCode, AppError> {
-    passkeys::rename(&state, &signed_in, &id, &request.name).await?;
+    passkeys::rename(&state.accounts, &signed_in, &id, &request.name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -88,7 +89,7 @@ pub async fn remove(
     client: ClientMeta,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    passkeys::remove(&state, &signed_in, &id, &client).await?;
+    passkeys::remove(&state.accounts, &signed_in, &id, &client).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -103,7 +104,9 @@ pub async fn start_login(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<StartLogin>,
 ) -> Result<impl IntoResponse, AppError> {
-    Ok(Json(passkeys::start_login(&state, &request.ticket).await?))
+    Ok(Json(
+        passkeys::start_login(&state.accounts, &request.ticket).await?,
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -116,12 +119,11 @@ pub struct FinishLogin {
 /// `POST /api/login/passkey/finish` with `{ceremony, credential}` → as `POST /api/login/pin`.
 pub async fn finish_login(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    client: ClientMeta,
+    cookie: SessionCookie,
+    context: LoginContext,
     ApiJson(request): ApiJson<FinishLogin>,
 ) -> Result<Response, AppError> {
-    let context = LoginContext::new(client, &headers);
     let (user, token) =
-        passkeys::finish_login(&state, &request.ceremony, &request.credential, context).await?;
-    Ok(super::login::signed_in_response(&state, &headers, user, token))
+        passkeys::finish_login(&state.accounts, &request.ceremony, &request.credential, context).await?;
+    Ok(super::login::signed_in_response(cookie, user, token))
 }

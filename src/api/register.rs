@@ -42,11 +42,15 @@ pub async fn register(
         pin: &request.pin,
     };
     let user = match request.face.into_face(&state, Purpose::Register).await? {
-        Face::Proof(proof) => accounts::register_with_proof(&state, account, &proof, &client).await?,
-        Face::Checked(check) => {
-            accounts::register_with_check(&state, account, &check.encodings, &client).await?
+        Face::Proof(proof) => {
+            accounts::register_with_proof(&state.accounts, account, &proof, &client).await?
         }
-        Face::SingleImage(image) => accounts::register_single_image(&state, account, image, &client).await?,
+        Face::Checked(check) => {
+            accounts::register_with_check(&state.accounts, account, &check.encodings, &client).await?
+        }
+        Face::SingleImage(image) => {
+            accounts::register_single_image(&state.accounts, account, image, &client).await?
+        }
     };
     let message = format!(
         "Registered {}. You can now log in with your face and PIN.",

@@ -1,44 +1,17 @@
 //! `facegate keys …`: create a key file, rotate the key (face templates and PIN hashes) while
 //! servers keep running, seal the plain records of older versions.
 
-use std::{collections::HashSet, path::PathBuf, time::Duration};
+use std::{collections::HashSet, time::Duration};
 
 use super::{
     TemplateCipher, TemplateKey,
     keyring::{self, KeyRing, SETTING},
     stored,
 };
-use crate::{config::Config, db::Db};
-
-#[derive(clap::Subcommand, Debug, Clone, PartialEq, Eq)]
-pub enum KeysCommand {
-    /// Create a key file holding one new random key (mode 0600). Never overwrites a file.
-    New {
-        /// Where to create it [default: the template-key-file setting]
-        #[arg(long)]
-        file: Option<PathBuf>,
-    },
-    /// Re-encrypt every stored face template and PIN hash under a new key, while servers keep running.
-    ///
-    /// Adds the new key as the active one, waits for running servers to reload the key file,
-    /// re-encrypts every record, then removes the keys no record uses any more
-    /// (docs/security.md, "Rotating the key"). Uses the database and key file settings.
-    Rotate {
-        /// Seconds to wait for running servers to reload the key file
-        /// [default: twice template-key-reload-secs, plus one]
-        #[arg(long)]
-        settle_secs: Option<u64>,
-    },
-    /// Seal the face encodings and PIN hashes that older versions stored unencrypted.
-    ///
-    /// A server never uses nor seals such records by itself: whoever can write the database could
-    /// plant a face or a PIN that way. Run this once after upgrading, check the users it names,
-    /// then restart the servers (docs/security.md, "Plain records").
-    MigratePlain,
-    /// The OpenID Connect signing keys: `new`, `rotate`, `retire` (docs/oidc.md).
-    #[command(subcommand)]
-    Signing(crate::oidc::cli::SigningKeysCommand),
-}
+use crate::{
+    config::{Config, commands::KeysCommand},
+    db::Db,
+};
 
 /// Runs a `keys` subcommand; the text is the summary for the operator.
 pub async fn run(config: &Config, command: &KeysCommand) -> Result<String, String> {

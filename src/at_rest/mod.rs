@@ -14,7 +14,7 @@ pub mod stored;
 
 use std::{
     path::{Path, PathBuf},
-    sync::{Arc, Mutex, RwLock, Weak},
+    sync::{Arc, Mutex, RwLock},
     time::Duration,
 };
 
@@ -30,10 +30,7 @@ use zeroize::Zeroizing;
 pub use keyring::{KeyFileError, KeyRing, TemplateKey};
 pub use pin::SealedPin;
 
-use crate::{
-    db::users::{binary_to_encoding, encoding_to_binary},
-    face::{ENCODING_LEN, Encoding},
-};
+use crate::face::{ENCODING_LEN, Encoding};
 
 /// AES-GCM's standard 96-bit nonce, random per record. A key seals at most a few records per
 /// user and registration, far below the 2^32 messages NIST allows per key with random nonces.
@@ -153,40 +150,60 @@ impl TemplateCipher {
         Ok(changed)
     }
 
-    /// Checks the key file every `every` for as long as this cipher is in use, so that
-    /// `facegate keys rotate` reaches a running server: it then seals with the new key.
-    pub fn watch(&self, every: Duration) {
-        let cipher: Weak<Inner> = Arc::downgrade(&self.inner);
-        tokio::spawn(async move {
-            let mut failing = false;
-            loop {
-                tokio::time::sleep(every).await;
-                let Some(inner) = cipher.upgrade() else { return };
-                let cipher = TemplateCipher { inner };
-                match cipher.reload_if_changed() {
-                    Ok(changed) => {
-                        if changed || failing {
-                            tracing::info!(
-                                active_key = %cipher.active_key_id(),
-                                keys = ?cipher.ring().ids(),
-                                "face template key file reloaded"
-                            );
-                        }
-                        failing = false;
+    /// Checks the key file every `every` until shutdown, so that `facegate keys rotate`
+    /// reaches a running server: it then seals with the new key.
+    pub fn watch(&self, every: Duration, background: &crate::background::Background) {
+        let cipher = self.clone();
+        let failing = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        background.every("template key file watch", every, move || {
+            use std::sync::atomic::Ordering;
+            match cipher.reload_if_changed() {
+                Ok(changed) => {
+                    if changed || failing.swap(false, Ordering::Relaxed) {
+                        tracing::info!(
+                            active_key = %cipher.active_key_id(),
+                            keys = ?cipher.ring().ids(),
+                            "face template key file reloaded"
+                        );
                     }
-                    // Keep serving with the keys already loaded; say so once, not every tick.
-                    Err(error) if !failing => {
-                        failing = true;
+                }
+                // Keep serving with the keys already loaded; say so once, not every tick.
+                Err(error) => {
+                    if !failing.swap(true, Ordering::Relaxed) {
                         tracing::error!(
                             "{error}; still using the keys read before (setting {})",
                             keyring::SETTING
                         );
                     }
-                    Err(_) => {}
                 }
             }
+            std::future::ready(())
         });
     }
+}
+
+/// Packs an encoding as 128 little-endian f32. dlib computes the descriptor in f32, so the
+/// narrowing from the f64 the binding hands out loses nothing.
+pub fn encoding_to_binary(encoding: &[f32]) -> Binary {
+    let bytes = encoding.iter().flat_map(|v| v.to_le_bytes()).collect();
+    Binary {
+        subtype: BinarySubtype::Generic,
+        bytes,
+    }
+}
+
+/// The inverse of [`encoding_to_binary`]; `None` when the length is not a whole number of f32.
+pub fn binary_to_encoding(binary: &Binary) -> Option<Vec<f32>> {
+    if !binary.bytes.len().is_multiple_of(4) {
+        return None;
+    }
+    Some(
+        binary
+            .bytes
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect(),
+    )
 }
 
 /// Seals with one particular key (rotation seals with the new key whatever the file says).

@@ -8,12 +8,10 @@ use mongodb::bson::{self, Bson, Document, doc, oid::ObjectId};
 use zeroize::Zeroizing;
 
 use super::{
-    SealedPin, StoredTemplates, TemplateCipher, TemplateError, TemplateKey, pin::seal_pin_with, seal_with,
+    SealedPin, StoredTemplates, TemplateCipher, TemplateError, TemplateKey, binary_to_encoding,
+    pin::seal_pin_with, seal_with,
 };
-use crate::{
-    db::{Db, users::binary_to_encoding},
-    face::Encoding,
-};
+use crate::{db::Db, face::Encoding};
 
 /// The field older versions stored plain encodings in (one 512-byte binary per encoding).
 pub const PLAIN_FIELD: &str = "face_encodings";

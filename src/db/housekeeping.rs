@@ -8,20 +8,17 @@ use std::time::Duration;
 use mongodb::bson::DateTime;
 
 use super::{Db, audit, sessions};
+use crate::background::Background;
 
 /// How often the purge runs. Expired sessions are refused at lookup in between, so this only
 /// bounds how long dead rows take up space.
 pub const EVERY: Duration = Duration::from_secs(300);
 
-/// Runs the purge every [`EVERY`] until the process ends.
-pub fn spawn(db: Db, session_idle: Duration, audit_retention: Duration) {
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(EVERY);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticks.tick().await;
-            purge_once(&db, session_idle, audit_retention).await;
-        }
+/// Runs the purge every [`EVERY`] until shutdown.
+pub fn spawn(background: &Background, db: Db, session_idle: Duration, audit_retention: Duration) {
+    background.every("session and history purge", EVERY, move || {
+        let db = db.clone();
+        async move { purge_once(&db, session_idle, audit_retention).await }
     });
 }
 

@@ -6,7 +6,7 @@
 
 use mongodb::{
     Collection, IndexModel,
-    bson::{Binary, DateTime, doc, oid::ObjectId, spec::BinarySubtype},
+    bson::{DateTime, doc, oid::ObjectId},
     options::IndexOptions,
 };
 use serde::{Deserialize, Serialize};
@@ -56,30 +56,6 @@ pub fn username_key(username: &str) -> String {
     username.trim().to_lowercase()
 }
 
-/// Packs an encoding as 128 little-endian f32. dlib computes the descriptor in f32, so the
-/// narrowing from the f64 the binding hands out loses nothing.
-pub fn encoding_to_binary(encoding: &[f32]) -> Binary {
-    let bytes = encoding.iter().flat_map(|v| v.to_le_bytes()).collect();
-    Binary {
-        subtype: BinarySubtype::Generic,
-        bytes,
-    }
-}
-
-/// The inverse of [`encoding_to_binary`]; `None` when the length is not a whole number of f32.
-pub fn binary_to_encoding(binary: &Binary) -> Option<Vec<f32>> {
-    if !binary.bytes.len().is_multiple_of(4) {
-        return None;
-    }
-    Some(
-        binary
-            .bytes
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect(),
-    )
-}
-
 impl Db {
     pub fn users(&self) -> Collection<UserDoc> {
         self.database().collection(COLLECTION)
@@ -104,6 +80,7 @@ pub async fn ensure_indexes(db: &Db) -> mongodb::error::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::at_rest::{binary_to_encoding, encoding_to_binary};
 
     #[test]
     fn encodings_round_trip_exactly() {

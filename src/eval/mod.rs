@@ -12,24 +12,12 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+pub use crate::config::commands::EvalArgs;
 use crate::{
     config::Config,
     face::{Encoding, FaceEngine, ImageInput},
 };
 use rates::{PairDistances, Rates, Spread, spread};
-
-/// What `facegate eval` takes.
-#[derive(clap::Args, Debug, Clone, PartialEq)]
-pub struct EvalArgs {
-    /// A folder holding one folder per person, each with that person's photos (JPEG, PNG, WebP).
-    pub dir: PathBuf,
-    /// Where `eval.json` and `det.png` go.
-    #[arg(long, default_value = "target/eval")]
-    pub out: PathBuf,
-    /// The false match rate to find a threshold for.
-    #[arg(long, default_value_t = 0.001)]
-    pub target_fmr: f64,
-}
 
 #[derive(Serialize)]
 struct Skipped {

@@ -21,7 +21,7 @@ mod pipeline;
 mod pool;
 mod pose;
 mod quality;
-mod settings;
+pub mod settings;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -74,20 +74,19 @@ impl ForwardGrants {
         self.len() == 0
     }
 
-    /// Runs [`Self::forget_ended`] every minute for as long as the grants exist.
-    pub(crate) fn sweep_in_background(&self, sessions: SessionStore) {
-        let weak = Arc::downgrade(&self.inner);
-        tokio::spawn(async move {
-            let mut every = tokio::time::interval(SWEEP_EVERY);
-            every.tick().await;
-            loop {
-                every.tick().await;
-                let Some(inner) = weak.upgrade() else { return };
-                let forgotten = Self { inner }.forget_ended(&sessions);
-                if forgotten > 0 {
-                    tracing::debug!(forgotten, "forward-auth grants of ended sessions forgotten");
-                }
+    /// Runs [`Self::forget_ended`] every minute until shutdown.
+    pub(crate) fn sweep_in_background(
+        &self,
+        sessions: SessionStore,
+        background: &crate::background::Background,
+    ) {
+        let grants = self.clone();
+        background.every("forward-auth grant sweep", SWEEP_EVERY, move || {
+            let forgotten = grants.forget_ended(&sessions);
+            if forgotten > 0 {
+                tracing::debug!(forgotten, "forward-auth grants of ended sessions forgotten");
             }
+            std::future::ready(())
         });
     }
 

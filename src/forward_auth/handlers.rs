@@ -3,17 +3,19 @@
 use std::net::SocketAddr;
 
 use axum::{
+    Router,
     extract::{ConnectInfo, OptionalFromRequestParts, Request, State},
     http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Response},
+    routing::{any, get},
 };
 use axum_extra::extract::cookie::CookieJar;
 use mongodb::bson::{DateTime, Document, doc};
 use url::Url;
 
 use super::{
-    FORWARD_COOKIE,
+    CHECK_PATH, ENTER_PATH, FORWARD_COOKIE,
     grants::Grant,
     return_to::{ReturnTo, encode},
 };
@@ -27,6 +29,13 @@ const X_ORIGINAL_URL: HeaderName = HeaderName::from_static("x-original-url");
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 const X_FORWARDED_URI: HeaderName = HeaderName::from_static("x-forwarded-uri");
+
+/// The proxy's question and the hand-out of the forward-auth cookie.
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route(CHECK_PATH, any(check))
+        .route(ENTER_PATH, get(enter))
+}
 
 /// `ANY /api/forward-auth[?status=401]`, asked by the reverse proxy. Signed in (a live
 /// forward-auth grant) → 200 with the user's headers. Otherwise 302 to the login page, coming
@@ -96,7 +105,7 @@ async fn signed_in_user(state: &AppState, headers: &HeaderMap) -> Result<Option<
     let Some(grant) = state.forward_grants.get(&token) else {
         return Ok(None);
     };
-    let live = session::find_by_hash(state, grant.session_hash.clone()).await?;
+    let live = session::find_by_hash(&state.accounts, grant.session_hash.clone()).await?;
     let username = live.and_then(|_| state.gallery.username(&grant.user_id));
     let Some(username) = username else {
         // Logged out, expired, or the account is gone: so is the grant.

@@ -12,21 +12,14 @@
 //!   out by [`ENTER_PATH`] on facegate's host after the login, and is worth nothing once that
 //!   session ends.
 
-mod grants;
+pub(crate) mod grants;
 mod handlers;
 pub(crate) mod return_to;
-mod settings;
+pub mod settings;
 
 pub use grants::ForwardGrants;
-pub(crate) use handlers::login_shortcut;
+pub(crate) use handlers::{login_shortcut, routes};
 pub use settings::{ForwardAuthSettings, ForwardDomains};
-
-use axum::{
-    Router,
-    routing::{any, get},
-};
-
-use crate::state::AppState;
 
 /// Asked by the reverse proxy, any method (proxies pass the original one on).
 pub const CHECK_PATH: &str = "/api/forward-auth";
@@ -35,9 +28,3 @@ pub const ENTER_PATH: &str = "/api/forward-auth/enter";
 /// The forward-auth cookie: `__Secure-` (sent over HTTPS only, set only with `Secure`), for the
 /// forward-auth domain.
 pub const FORWARD_COOKIE: &str = "__Secure-facegate_forward";
-
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route(CHECK_PATH, any(handlers::check))
-        .route(ENTER_PATH, get(handlers::enter))
-}

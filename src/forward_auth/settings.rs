@@ -5,7 +5,7 @@ use std::{fmt, str::FromStr};
 
 use axum::http::HeaderName;
 
-use crate::http::HttpSettings;
+use crate::http::settings::HttpSettings;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct ForwardAuthSettings {

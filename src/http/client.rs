@@ -9,13 +9,13 @@ use std::{
 };
 
 use axum::{
-    extract::{ConnectInfo, FromRequestParts, Request, State},
+    extract::{ConnectInfo, FromRef, FromRequestParts, Request, State},
     http::{HeaderMap, HeaderName, request::Parts},
     middleware::Next,
     response::Response,
 };
 
-use crate::{config::Config, state::AppState};
+use crate::config::Config;
 
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
@@ -74,8 +74,8 @@ impl ClientInfo {
         if let Some(client) = parts.extensions.get::<Self>() {
             return Some(*client);
         }
-        let state = leptos::prelude::use_context::<AppState>()?;
-        Some(Self::from_parts(&state.config, &parts))
+        let config = leptos::prelude::use_context::<Arc<Config>>()?;
+        Some(Self::from_parts(&config, &parts))
     }
 
     fn from_parts(config: &Config, parts: &Parts) -> Self {
@@ -87,13 +87,16 @@ impl ClientInfo {
     }
 }
 
-impl FromRequestParts<AppState> for ClientInfo {
+impl<S: Send + Sync> FromRequestParts<S> for ClientInfo
+where
+    Arc<Config>: FromRef<S>,
+{
     type Rejection = Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         Ok(match parts.extensions.get::<Self>() {
             Some(client) => *client,
-            None => Self::from_parts(&state.config, parts),
+            None => Self::from_parts(&Arc::<Config>::from_ref(state), parts),
         })
     }
 }

@@ -4,8 +4,10 @@
 //! ([`admission`]: how many logins and registrations at once). docs/security.md describes the behaviour.
 
 pub mod admission;
+pub mod auth;
 pub mod client;
 pub mod client_key;
+pub mod drain;
 pub mod front_door;
 pub mod headers;
 pub mod listener;
@@ -26,21 +28,30 @@ pub use headers::{CspSettings, provide_csp_nonce};
 pub use settings::HttpSettings;
 pub use throttle::{THROTTLED_ROUTES, Throttle, ThrottleClass};
 
-use crate::state::AppState;
+use crate::{background::Background, config::Config};
+
+/// What the front door is sized by: the face workers (admission's places) and the live
+/// sockets the live check allows at once (each client's share of them).
+pub struct Capacity {
+    pub face_workers: usize,
+    pub live_sockets: usize,
+}
 
 /// Wraps `router` in the front door. From the outside in: security headers (so that every
 /// refusal below carries them too), client info, the cross-site check, the throttle, admission.
-pub fn protect(router: Router<AppState>, state: &AppState) -> Router<AppState> {
-    let config = Arc::clone(&state.config);
+pub fn protect<S: Clone + Send + Sync + 'static>(
+    router: Router<S>,
+    config: &Arc<Config>,
+    capacity: Capacity,
+    background: &Background,
+) -> Router<S> {
+    let config = Arc::clone(config);
     let throttle = Throttle::from_settings(&config.http);
     if let Some(throttle) = &throttle {
-        Throttle::sweep_in_background(throttle);
+        Throttle::sweep_in_background(throttle, background);
     }
-    let admission = admission::Admission::new(&config.http, state.faces.workers());
-    let live_sockets = LiveSocketShares::new(
-        &config.http,
-        state.live.settings().session_cap(state.faces.workers()),
-    );
+    let admission = admission::Admission::new(&config.http, capacity.face_workers);
+    let live_sockets = LiveSocketShares::new(&config.http, capacity.live_sockets);
     router
         .layer(Extension(live_sockets))
         .layer(from_fn_with_state(admission, admission::enforce))

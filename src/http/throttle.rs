@@ -200,22 +200,15 @@ impl Throttle {
         }
     }
 
-    /// Sweeps idle clients every minute until the throttle is dropped (with its router).
-    pub fn sweep_in_background(throttle: &Arc<Self>) {
+    /// Sweeps idle clients every minute until shutdown or until the throttle is dropped (with
+    /// its router).
+    pub fn sweep_in_background(throttle: &Arc<Self>, background: &crate::background::Background) {
         let throttle: Weak<Self> = Arc::downgrade(throttle);
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            // A router built outside Tokio (never by `serve`): nothing to sweep with.
-            tracing::warn!("throttle: no Tokio runtime, idle client addresses will not be forgotten");
-            return;
-        };
-        runtime.spawn(async move {
-            let mut ticks = tokio::time::interval(Duration::from_secs(60));
-            ticks.tick().await;
-            loop {
-                ticks.tick().await;
-                let Some(throttle) = throttle.upgrade() else { break };
+        background.every("throttle sweep", Duration::from_secs(60), move || {
+            if let Some(throttle) = throttle.upgrade() {
                 throttle.forget_idle_clients();
             }
+            std::future::ready(())
         });
     }
 }

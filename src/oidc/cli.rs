@@ -1,64 +1,13 @@
 //! `facegate clients add|list|remove|hash-secret` and `facegate keys signing new|rotate|retire`.
 
-use std::path::PathBuf;
-
 use super::{
     clients::{self, Client, ClientsFile, MIN_SECRET_LEN},
     keys,
 };
-use crate::config::Config;
-
-#[derive(clap::Subcommand, Debug, Clone, PartialEq, Eq)]
-pub enum ClientsCommand {
-    /// Register a client in the clients file (oidc-clients-file). Prints a generated secret once.
-    Add {
-        /// The client_id
-        id: String,
-        /// Name shown on the consent page [default: the id]
-        #[arg(long)]
-        name: Option<String>,
-        /// An allowed redirect URI, matched exactly (repeat for several)
-        #[arg(long = "redirect-uri", required = true)]
-        redirect_uris: Vec<String>,
-        /// An allowed post-logout redirect URI, matched exactly (repeat for several)
-        #[arg(long = "post-logout-redirect-uri")]
-        post_logout_redirect_uris: Vec<String>,
-        /// A public client (no secret; PKCE S256 required)
-        #[arg(long, conflicts_with = "secret_env")]
-        public: bool,
-        /// Take the secret from this environment variable instead of generating one
-        #[arg(long)]
-        secret_env: Option<String>,
-        /// Allowed scopes, space-separated
-        #[arg(long, default_value = "openid profile email")]
-        scopes: String,
-        /// Issue refresh tokens to this client
-        #[arg(long)]
-        refresh_tokens: bool,
-        /// A different `sub` for this client (pairwise)
-        #[arg(long)]
-        pairwise_subject: bool,
-    },
-    /// List the registered clients (no secrets).
-    List,
-    /// Remove a client.
-    Remove { id: String },
-    /// Read a secret from standard input, print its Argon2id hash (for writing the file by hand).
-    HashSecret,
-}
-
-#[derive(clap::Subcommand, Debug, Clone, PartialEq, Eq)]
-pub enum SigningKeysCommand {
-    /// Create the signing key file (oidc-key-file) with one new key. Never overwrites.
-    New {
-        #[arg(long)]
-        file: Option<PathBuf>,
-    },
-    /// Put a new key in front; the old one stays published (JWKS) and accepted until `retire`.
-    Rotate,
-    /// Remove every key but the active one: tokens they signed stop being accepted.
-    Retire,
-}
+use crate::config::{
+    Config,
+    commands::{ClientsCommand, SigningKeysCommand},
+};
 
 pub fn run_clients(config: &Config, command: &ClientsCommand) -> Result<String, String> {
     let path = &config.oidc.oidc_clients_file;

@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use axum::{
     Form,
     extract::{Query, State},
-    http::{HeaderMap, HeaderValue, header},
     response::{IntoResponse, Response},
 };
 
@@ -19,7 +18,8 @@ use super::{
     token::IdClaims,
 };
 use crate::{
-    accounts::ssr::{self as accounts, ClientMeta, SessionCookie, SignedIn},
+    accounts::ssr::{self as accounts, ClientMeta, SignedIn},
+    http::auth::SessionCookie,
     state::AppState,
 };
 
@@ -30,10 +30,10 @@ pub async fn logout_get(
     Issuer(iss): Issuer,
     signed_in: Option<SignedIn>,
     client: ClientMeta,
-    headers: HeaderMap,
+    cookie: SessionCookie,
     Query(params): Query<Params>,
 ) -> Response {
-    logout(&state, &iss, signed_in, &client, &headers, &params).await
+    logout(&state, &iss, signed_in, &client, cookie, &params).await
 }
 
 pub async fn logout_post(
@@ -41,10 +41,10 @@ pub async fn logout_post(
     Issuer(iss): Issuer,
     signed_in: Option<SignedIn>,
     client: ClientMeta,
-    headers: HeaderMap,
+    cookie: SessionCookie,
     Form(params): Form<Params>,
 ) -> Response {
-    logout(&state, &iss, signed_in, &client, &headers, &params).await
+    logout(&state, &iss, signed_in, &client, cookie, &params).await
 }
 
 async fn logout(
@@ -52,7 +52,7 @@ async fn logout(
     iss: &str,
     signed_in: Option<SignedIn>,
     meta: &ClientMeta,
-    headers: &HeaderMap,
+    cookie: SessionCookie,
     params: &Params,
 ) -> Response {
     // The hint is ours if its signature is (expired or not: logging out late is fine).
@@ -73,7 +73,7 @@ async fn logout(
     }
     let mut ended = false;
     if let Some(signed_in) = &signed_in {
-        match accounts::logout(state, signed_in, meta).await {
+        match accounts::logout(&state.accounts, signed_in, meta).await {
             Ok(()) => ended = true,
             Err(e) => return e.into_response(),
         }
@@ -88,10 +88,7 @@ async fn logout(
         });
     let mut response = found(back.as_deref().unwrap_or("/login"));
     if ended {
-        let clear = SessionCookie::for_request(state, headers).clear();
-        if let Ok(value) = HeaderValue::from_str(&clear) {
-            response.headers_mut().append(header::SET_COOKIE, value);
-        }
+        cookie.clear().add_to(&mut response);
     }
     response
 }

@@ -8,62 +8,28 @@ pub mod clients;
 pub mod keys;
 pub mod logout;
 pub mod pkce;
+pub mod routes;
+pub mod settings;
 pub mod store;
 pub mod token;
 mod watched;
 
-use std::{path::PathBuf, sync::Arc, time::Duration};
+pub use settings::OidcSettings;
+
+use std::{sync::Arc, time::Duration};
 
 use axum::{
-    Router,
+    extract::{FromRef, FromRequestParts},
     http::{HeaderMap, header, request::Parts},
-    routing::{get, post},
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use crate::{config::Config, state::AppState};
+use crate::config::Config;
 
 /// How long an authorization code may wait for its exchange.
 pub const CODE_TTL: Duration = Duration::from_secs(60);
-
-#[derive(clap::Args, Debug, Clone)]
-pub struct OidcSettings {
-    /// The OpenID Connect signing keys (RS256, mode 0600), created at the first start when
-    /// missing; `facegate keys signing rotate` rotates them (docs/oidc.md).
-    #[arg(long, env = "FACEGATE_OIDC_KEY_FILE", default_value = "data/oidc-keys")]
-    pub oidc_key_file: PathBuf,
-
-    /// The registered OpenID Connect clients (`[[clients]]`; `facegate clients add`). Missing:
-    /// no clients.
-    #[arg(
-        long,
-        env = "FACEGATE_OIDC_CLIENTS_FILE",
-        default_value = "data/oidc-clients.toml"
-    )]
-    pub oidc_clients_file: PathBuf,
-
-    /// Lifetime of access tokens (and ID tokens), in seconds.
-    #[arg(long, env = "FACEGATE_OIDC_ACCESS_TOKEN_SECS", default_value_t = 300,
-          value_parser = clap::value_parser!(u64).range(30..=3600))]
-    pub oidc_access_token_secs: u64,
-
-    /// Lifetime of a refresh token chain from its login, in days (for clients that have them).
-    #[arg(long, env = "FACEGATE_OIDC_REFRESH_TOKEN_DAYS", default_value_t = 30,
-          value_parser = clap::value_parser!(u64).range(1..=365))]
-    pub oidc_refresh_token_days: u64,
-}
-
-impl OidcSettings {
-    pub fn access_token_lifetime(&self) -> Duration {
-        Duration::from_secs(self.oidc_access_token_secs)
-    }
-
-    pub fn refresh_token_lifetime(&self) -> Duration {
-        Duration::from_secs(self.oidc_refresh_token_days * 24 * 3600)
-    }
-}
 
 /// The provider's keys and clients, both re-read from their files when they change.
 #[derive(Clone)]
@@ -95,22 +61,6 @@ impl Provider {
     }
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/.well-known/openid-configuration", get(discovery))
-        .route("/oauth2/jwks", get(jwks))
-        .route(
-            "/oauth2/authorize",
-            get(authorize::authorize_get).post(authorize::authorize_post),
-        )
-        .route("/oauth2/token", post(token::token))
-        .route("/oauth2/userinfo", get(token::userinfo).post(token::userinfo))
-        .route(
-            "/oauth2/logout",
-            get(logout::logout_get).post(logout::logout_post),
-        )
-}
-
 /// Paths a browser may POST to from another site (a relying party's form): they take no
 /// action on the strength of facegate's cookie that a GET could not take too, or use no cookie.
 pub fn accepts_cross_site(path: &str) -> bool {
@@ -128,7 +78,7 @@ pub fn issuer(config: &Config, parts: &Parts) -> String {
     }
     let https = parts
         .extensions
-        .get::<crate::http::ClientInfo>()
+        .get::<crate::http::client::ClientInfo>()
         .map_or(config.secure_cookies, |client| client.https);
     let host = host_of(&parts.headers).unwrap_or("localhost");
     format!("{}://{host}", if https { "https" } else { "http" })
@@ -149,41 +99,15 @@ fn host_of(headers: &HeaderMap) -> Option<&str> {
 /// The issuer of this request, as an extractor.
 pub struct Issuer(pub String);
 
-impl axum::extract::FromRequestParts<AppState> for Issuer {
+impl<S: Send + Sync> FromRequestParts<S> for Issuer
+where
+    Arc<Config>: FromRef<S>,
+{
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        Ok(Self(issuer(&state.config, parts)))
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(issuer(&Arc::<Config>::from_ref(state), parts)))
     }
-}
-
-async fn discovery(Issuer(iss): Issuer) -> axum::Json<serde_json::Value> {
-    axum::Json(serde_json::json!({
-        "issuer": iss,
-        "authorization_endpoint": format!("{iss}/oauth2/authorize"),
-        "token_endpoint": format!("{iss}/oauth2/token"),
-        "userinfo_endpoint": format!("{iss}/oauth2/userinfo"),
-        "jwks_uri": format!("{iss}/oauth2/jwks"),
-        "end_session_endpoint": format!("{iss}/oauth2/logout"),
-        "scopes_supported": clients::SCOPES,
-        "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
-        "subject_types_supported": ["public", "pairwise"],
-        "id_token_signing_alg_values_supported": ["RS256"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-        "code_challenge_methods_supported": ["S256"],
-        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "at_hash", "sid", "email", "email_verified", "name", "preferred_username"],
-        "acr_values_supported": [ACR_LIVE_FACE_PIN, ACR_LIVE_FACE_PASSKEY, ACR_LIVE_FACE, ACR_FACE_PIN, ACR_FACE_PASSKEY, ACR_FACE],
-        "prompt_values_supported": ["none", "login", "consent"],
-        "claims_parameter_supported": false,
-        "request_parameter_supported": false,
-        "request_uri_parameter_supported": false,
-    }))
-}
-
-async fn jwks(axum::extract::State(state): axum::extract::State<AppState>) -> axum::Json<serde_json::Value> {
-    axum::Json(state.oidc.keys().jwks())
 }
 
 pub const ACR_LIVE_FACE_PIN: &str = "urn:facegate:live-face+pin";

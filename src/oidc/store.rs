@@ -221,19 +221,22 @@ pub async fn purge_expired(db: &Db) -> mongodb::error::Result<u64> {
     Ok(deleted)
 }
 
-/// A background task purging now and then.
-pub fn spawn_housekeeping(db: Db) {
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
-        loop {
-            every.tick().await;
-            match purge_expired(&db).await {
-                Ok(0) => {}
-                Ok(n) => tracing::debug!(records = n, "purged expired OpenID Connect records"),
-                Err(e) => tracing::warn!(error = %e, "could not purge expired OpenID Connect records"),
+/// Purges now and then, until shutdown.
+pub fn spawn_housekeeping(background: &crate::background::Background, db: Db) {
+    background.every(
+        "OpenID Connect purge",
+        std::time::Duration::from_secs(300),
+        move || {
+            let db = db.clone();
+            async move {
+                match purge_expired(&db).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::debug!(records = n, "purged expired OpenID Connect records"),
+                    Err(e) => tracing::warn!(error = %e, "could not purge expired OpenID Connect records"),
+                }
             }
-        }
-    });
+        },
+    );
 }
 
 /// A revoked grant's record must outlive its longest token; a refresh chain's lifetime bounds it.

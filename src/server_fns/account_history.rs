@@ -11,7 +11,7 @@ pub async fn account_history() -> Result<Vec<ActivityEntry>, ApiError> {
     };
     let state = super::ssr::app_state()?;
     let signed_in: SignedIn = super::ssr::extract(&state).await?;
-    audit::recent(&state, signed_in.user_id, audit::HISTORY_SHOWN)
+    audit::recent(&state.accounts, signed_in.user_id, audit::HISTORY_SHOWN)
         .await
         .map_err(AppError::into_server_fn_error)
 }

@@ -8,10 +8,10 @@ use crate::{accounts::SignedInUser, error::ApiError};
 pub async fn confirm_pin(ticket: String, pin: String) -> Result<SignedInUser, ApiError> {
     use crate::{accounts::ssr, error::AppError};
     let state = super::ssr::app_state()?;
-    let (user, token) = ssr::confirm_pin(&state, &ticket, &pin, super::ssr::login_context())
+    let (user, token) = ssr::confirm_pin(&state.accounts, &ticket, &pin, super::ssr::login_context())
         .await
         .map_err(AppError::into_server_fn_error)?;
-    let cookie = super::ssr::session_cookie(&state).set(&token, state.config.accounts.session_lifetime());
+    let cookie = super::ssr::session_cookie(&state).set(&token);
     super::ssr::set_cookie(cookie);
     Ok(user)
 }

@@ -9,7 +9,7 @@ pub async fn delete_account() -> Result<(), ApiError> {
     use crate::{accounts::ssr, error::AppError};
     let state = super::ssr::app_state()?;
     let signed_in: ssr::SignedIn = super::ssr::extract(&state).await?;
-    ssr::delete_account(&state, &signed_in)
+    ssr::delete_account(&state.accounts, &signed_in)
         .await
         .map_err(AppError::into_server_fn_error)?;
     super::ssr::set_cookie(super::ssr::session_cookie(&state).clear());

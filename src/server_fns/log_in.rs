@@ -9,11 +9,11 @@ use crate::{accounts::LoginStep, error::ApiError};
 pub async fn log_in(proof: String) -> Result<LoginStep, ApiError> {
     use crate::{accounts::ssr, error::AppError};
     let state = super::ssr::app_state()?;
-    let outcome = ssr::login_with_proof(&state, &proof, super::ssr::login_context())
+    let outcome = ssr::login_with_proof(&state.accounts, &proof, super::ssr::login_context())
         .await
         .map_err(AppError::into_server_fn_error)?;
     if let ssr::LoginOutcome::SignedIn(_, token) = &outcome {
-        let cookie = super::ssr::session_cookie(&state).set(token, state.config.accounts.session_lifetime());
+        let cookie = super::ssr::session_cookie(&state).set(token);
         super::ssr::set_cookie(cookie);
     }
     Ok(outcome.step())

@@ -10,7 +10,7 @@ pub async fn log_out() -> Result<(), ApiError> {
     let signed_in: Option<ssr::SignedIn> = super::ssr::extract(&state).await?;
     if let Some(signed_in) = signed_in {
         let client: ssr::ClientMeta = super::ssr::extract(&state).await?;
-        ssr::logout(&state, &signed_in, &client)
+        ssr::logout(&state.accounts, &signed_in, &client)
             .await
             .map_err(AppError::into_server_fn_error)?;
     }

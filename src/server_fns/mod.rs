@@ -31,8 +31,9 @@ pub(crate) mod ssr {
     use axum::extract::FromRequestParts;
 
     use crate::{
-        accounts::ssr::{ClientMeta, LoginContext, SessionCookie},
+        accounts::ssr::LoginContext,
         error::{ApiError, AppError},
+        http::auth::{CookieUpdate, SessionCookie},
         state::AppState,
     };
 
@@ -63,22 +64,21 @@ pub(crate) mod ssr {
 
     /// The session cookie's shape for this request.
     pub fn session_cookie(state: &AppState) -> SessionCookie {
-        SessionCookie::for_request(state, &request_parts().headers)
+        SessionCookie::for_request(&state.config, &request_parts())
     }
 
     /// The client and its current session, for a login.
     pub fn login_context() -> LoginContext {
-        let parts = request_parts();
-        LoginContext::new(ClientMeta::from_parts(&parts), &parts.headers)
+        crate::http::auth::login_context(&request_parts())
     }
 
-    pub fn set_cookie(cookie: String) {
+    /// Adds the cookie to the server function's response.
+    pub fn set_cookie(cookie: CookieUpdate) {
         let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() else {
             return;
         };
-        match axum::http::HeaderValue::from_str(&cookie) {
-            Ok(value) => response.append_header(axum::http::header::SET_COOKIE, value),
-            Err(e) => tracing::error!("unusable Set-Cookie value: {e}"),
+        if let Some(value) = cookie.header_value() {
+            response.append_header(axum::http::header::SET_COOKIE, value);
         }
     }
 }

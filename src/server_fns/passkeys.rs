@@ -36,7 +36,7 @@ pub async fn start_adding_passkey() -> Result<String, ApiError> {
     use crate::{accounts::ssr, error::AppError};
     let state = super::ssr::app_state()?;
     let signed_in: ssr::SignedIn = super::ssr::extract(&state).await?;
-    let ceremony = ssr::passkeys::start_adding(&state, &signed_in)
+    let ceremony = ssr::passkeys::start_adding(&state.accounts, &signed_in)
         .await
         .map_err(AppError::into_server_fn_error)?;
     to_json(&ceremony)
@@ -50,7 +50,7 @@ pub async fn finish_adding_passkey(ceremony: String, credential: String) -> Resu
     let signed_in: ssr::SignedIn = super::ssr::extract(&state).await?;
     let client: ssr::ClientMeta = super::ssr::extract(&state).await?;
     let credential = parse(&credential)?;
-    ssr::passkeys::finish_adding(&state, &signed_in, &ceremony, &credential, None, &client)
+    ssr::passkeys::finish_adding(&state.accounts, &signed_in, &ceremony, &credential, None, &client)
         .await
         .map_err(AppError::into_server_fn_error)
 }
@@ -60,7 +60,7 @@ pub async fn finish_adding_passkey(ceremony: String, credential: String) -> Resu
 pub async fn start_passkey_login(ticket: String) -> Result<String, ApiError> {
     use crate::{accounts::ssr, error::AppError};
     let state = super::ssr::app_state()?;
-    let ceremony = ssr::passkeys::start_login(&state, &ticket)
+    let ceremony = ssr::passkeys::start_login(&state.accounts, &ticket)
         .await
         .map_err(AppError::into_server_fn_error)?;
     to_json(&ceremony)
@@ -72,11 +72,15 @@ pub async fn finish_passkey_login(ceremony: String, credential: String) -> Resul
     use crate::{accounts::ssr, error::AppError};
     let state = super::ssr::app_state()?;
     let credential = parse(&credential)?;
-    let (user, token) =
-        ssr::passkeys::finish_login(&state, &ceremony, &credential, super::ssr::login_context())
-            .await
-            .map_err(AppError::into_server_fn_error)?;
-    let cookie = super::ssr::session_cookie(&state).set(&token, state.config.accounts.session_lifetime());
+    let (user, token) = ssr::passkeys::finish_login(
+        &state.accounts,
+        &ceremony,
+        &credential,
+        super::ssr::login_context(),
+    )
+    .await
+    .map_err(AppError::into_server_fn_error)?;
+    let cookie = super::ssr::session_cookie(&state).set(&token);
     super::ssr::set_cookie(cookie);
     Ok(user)
 }
@@ -87,7 +91,7 @@ pub async fn list_passkeys() -> Result<Vec<PasskeyInfo>, ApiError> {
     use crate::{accounts::ssr, error::AppError};
     let state = super::ssr::app_state()?;
     let signed_in: ssr::SignedIn = super::ssr::extract(&state).await?;
-    ssr::passkeys::list(&state, &signed_in)
+    ssr::passkeys::list(&state.accounts, &signed_in)
         .await
         .map_err(AppError::into_server_fn_error)
 }
@@ -98,7 +102,7 @@ pub async fn rename_passkey(id: String, name: String) -> Result<(), ApiError> {
     use crate::{accounts::ssr, error::AppError};
     let state = super::ssr::app_state()?;
     let signed_in: ssr::SignedIn = super::ssr::extract(&state).await?;
-    ssr::passkeys::rename(&state, &signed_in, &id, &name)
+    ssr::passkeys::rename(&state.accounts, &signed_in, &id, &name)
         .await
         .map_err(AppError::into_server_fn_error)
 }
@@ -110,7 +114,7 @@ pub async fn remove_passkey(id: String) -> Result<(), ApiError> {
     let state = super::ssr::app_state()?;
     let signed_in: ssr::SignedIn = super::ssr::extract(&state).await?;
     let client: ssr::ClientMeta = super::ssr::extract(&state).await?;
-    ssr::passkeys::remove(&state, &signed_in, &id, &client)
+    ssr::passkeys::remove(&state.accounts, &signed_in, &id, &client)
         .await
         .map_err(AppError::into_server_fn_error)
 }

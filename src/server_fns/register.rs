@@ -19,7 +19,7 @@ pub async fn register(
         email: &email,
         pin: &pin,
     };
-    ssr::register_with_proof(&state, account, &proof, &client)
+    ssr::register_with_proof(&state.accounts, account, &proof, &client)
         .await
         .map_err(AppError::into_server_fn_error)
 }

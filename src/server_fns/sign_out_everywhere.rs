@@ -9,7 +9,7 @@ pub async fn sign_out_everywhere() -> Result<(), ApiError> {
     let state = super::ssr::app_state()?;
     let signed_in: ssr::SignedIn = super::ssr::extract(&state).await?;
     let client: ssr::ClientMeta = super::ssr::extract(&state).await?;
-    ssr::sign_out_everywhere(&state, &signed_in, &client)
+    ssr::sign_out_everywhere(&state.accounts, &signed_in, &client)
         .await
         .map_err(AppError::into_server_fn_error)?;
     super::ssr::set_cookie(super::ssr::session_cookie(&state).clear());

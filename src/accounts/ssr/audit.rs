@@ -6,7 +6,9 @@ use futures::TryStreamExt;
 use mongodb::bson::{DateTime, doc, oid::ObjectId};
 
 use super::ClientMeta;
-use crate::{accounts::ActivityEntry, db::audit::AuditDoc, error::AppError, state::AppState};
+use crate::{accounts::ActivityEntry, db::audit::AuditDoc, error::AppError};
+
+use super::Accounts;
 
 /// How many entries the welcome page and `GET /api/account/history` show.
 pub const HISTORY_SHOWN: i64 = 20;
@@ -47,7 +49,7 @@ impl Event {
 
 /// Records `event` for `user_id`; `reason` is the refusal's error code.
 pub async fn record(
-    state: &AppState,
+    accounts: &Accounts,
     user_id: ObjectId,
     event: Event,
     reason: Option<&str>,
@@ -63,14 +65,18 @@ pub async fn record(
         client_address: client.address.clone(),
         user_agent: client.user_agent.clone(),
     };
-    if let Err(e) = state.db.audit().insert_one(&entry).await {
+    if let Err(e) = accounts.db.audit().insert_one(&entry).await {
         tracing::error!(error = %e, event = event.code(), %user_id, "could not record account history");
     }
 }
 
 /// The latest `limit` entries of an account, newest first.
-pub async fn recent(state: &AppState, user_id: ObjectId, limit: i64) -> Result<Vec<ActivityEntry>, AppError> {
-    let entries: Vec<AuditDoc> = state
+pub async fn recent(
+    accounts: &Accounts,
+    user_id: ObjectId,
+    limit: i64,
+) -> Result<Vec<ActivityEntry>, AppError> {
+    let entries: Vec<AuditDoc> = accounts
         .db
         .audit()
         .find(doc! { "user_id": user_id })

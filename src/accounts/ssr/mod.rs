@@ -6,20 +6,19 @@
 //! in the account's history ([`audit`]).
 
 pub mod audit;
-mod cookie;
 pub mod passkeys;
+mod replica;
 pub mod second_factor;
 pub mod session;
 mod session_store;
-mod settings;
+pub mod settings;
 mod signed_in;
 mod your_data;
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use mongodb::bson::{DateTime, doc, oid::ObjectId};
 
-pub use cookie::{SessionCookie, cookies_secure, token_from_headers};
 pub use passkeys::Passkeys;
 pub use second_factor::LoginTickets;
 pub use session::SessionToken;
@@ -36,6 +35,10 @@ use super::{
     LoginStep, Registered, SecondFactorPrompt, SignedInUser, validate_email, validate_pin, validate_username,
 };
 use crate::{
+    at_rest::TemplateCipher,
+    changes::ChangeFeed,
+    config::Config,
+    db::Db,
     db::{
         changes::Change,
         is_duplicate_key,
@@ -43,11 +46,32 @@ use crate::{
         users::{UserDoc, email_key, username_key},
     },
     error::AppError,
-    face::{Encoding, ImageInput},
-    gallery::{Person, Pin},
-    live::Purpose,
-    state::AppState,
+    face::{Encoding, FaceEngine, ImageInput},
+    gallery::{Gallery, Person, Pin},
+    live::{Purpose, ssr::LiveStore},
 };
+
+/// The identity layer's parts: what registering, logging in, sessions, passkeys and an
+/// account's data need, and nothing of HTTP. Handlers reach it through `AppState::accounts`;
+/// extractors through `FromRef`. Cheap to clone (every part is shared).
+#[derive(Clone)]
+pub struct Accounts {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub faces: FaceEngine,
+    pub gallery: Gallery,
+    /// Passed live checks waiting to be redeemed (their proofs).
+    pub live: LiveStore,
+    /// Every live session, so a signed-in page view reads memory, not the database.
+    pub sessions: SessionStore,
+    /// Keeps the gallery and the sessions in step with the other instances on this database.
+    pub changes: ChangeFeed,
+    /// Faces that passed, waiting for their PIN.
+    pub tickets: LoginTickets,
+    pub passkeys: Passkeys,
+    /// Seals and opens the stored face templates and PIN hashes (`crate::at_rest`).
+    pub templates: TemplateCipher,
+}
 
 /// What a person sees when a login face matches nobody. It says nothing about who is enrolled.
 pub const NOT_RECOGNISED: &str =
@@ -82,18 +106,18 @@ pub struct NewAccount<'a> {
 /// or email [`crate::live::ssr::PROOF_RETURNS`] times — so one face check cannot probe a list
 /// of addresses for accounts.
 pub async fn register_with_proof(
-    state: &AppState,
+    accounts: &Accounts,
     account: NewAccount<'_>,
     proof: &str,
     client: &ClientMeta,
 ) -> Result<Registered, AppError> {
     validate_form(&account)?;
-    let taken = state
+    let taken = accounts
         .live
         .take_returnable_proof(proof.trim(), Purpose::Register)?;
-    match register_with_check(state, account, &taken.check.encodings, client).await {
+    match register_with_check(accounts, account, &taken.check.encodings, client).await {
         Err(AppError::Conflict { code, message }) if code != FACE_TAKEN_CODE => {
-            let message = if state.live.restore_proof(proof.trim(), taken) {
+            let message = if accounts.live.restore_proof(proof.trim(), taken) {
                 message
             } else {
                 format!("{message} Show your face again to try once more.")
@@ -108,7 +132,7 @@ pub async fn register_with_proof(
 /// [`MAX_ENROLLED_ENCODINGS`] encodings and the PIN's hash. The unique indexes decide duplicate
 /// names and emails, so two racing registrations of one name cannot both succeed.
 pub async fn register_with_check(
-    state: &AppState,
+    accounts: &Accounts,
     account: NewAccount<'_>,
     encodings: &[Encoding],
     client: &ClientMeta,
@@ -117,8 +141,8 @@ pub async fn register_with_check(
     let (username, email) = (account.username.trim(), account.email.trim());
     let query = mean_encoding(encodings)
         .ok_or_else(|| AppError::Internal("a passed live check without encodings".into()))?;
-    let threshold = state.config.face.match_threshold;
-    if let Some(existing) = state.gallery.best_match(query).await
+    let threshold = accounts.config.face.match_threshold;
+    if let Some(existing) = accounts.gallery.best_match(query).await
         && f64::from(existing.distance) <= threshold
     {
         tracing::info!(
@@ -132,12 +156,12 @@ pub async fn register_with_check(
     }
     let kept = spread(encodings, MAX_ENROLLED_ENCODINGS);
     let id = ObjectId::new();
-    let face_templates = state
+    let face_templates = accounts
         .templates
         .seal(&id, &kept)
         .map_err(|e| AppError::Internal(format!("sealing face templates: {e}")))?;
     let pin_hash = second_factor::hash_pin(account.pin).await?;
-    let pin_sealed = state
+    let pin_sealed = accounts
         .templates
         .seal_pin(&id, &pin_hash)
         .map_err(|e| AppError::Internal(format!("sealing a PIN hash: {e}")))?;
@@ -153,9 +177,9 @@ pub async fn register_with_check(
         pin_sealed: Some(pin_sealed),
         pin_hash: None,
     };
-    match state.db.users().insert_one(&user).await {
+    match accounts.db.users().insert_one(&user).await {
         Ok(_) => {}
-        Err(e) if is_duplicate_key(&e) => return Err(which_duplicate(state, &user).await),
+        Err(e) if is_duplicate_key(&e) => return Err(which_duplicate(accounts, &user).await),
         Err(e) => return Err(e.into()),
     }
     let person = Person {
@@ -163,14 +187,14 @@ pub async fn register_with_check(
         pin: Pin::Hash(pin_hash),
         last_login_at: None,
     };
-    state.gallery.add(user.id, &kept, person);
+    accounts.gallery.add(user.id, &kept, person);
     // No secret in the log: the other instances read the new record by its id.
     let enrolled = Change::Enrolled { user_id: user.id };
-    if let Err(e) = state.changes.publish(enrolled).await {
+    if let Err(e) = accounts.changes.publish(enrolled).await {
         // The account exists; other instances enrol it at their next reconciliation.
         tracing::warn!(error = %e, "could not tell the other instances about a registration");
     }
-    audit::record(state, user.id, Event::Registered, None, client).await;
+    audit::record(accounts, user.id, Event::Registered, None, client).await;
     tracing::info!(user_id = %user.id, encodings = kept.len(), "user registered");
     Ok(Registered {
         user_id: user.id.to_hex(),
@@ -180,14 +204,14 @@ pub async fn register_with_check(
 
 /// The old single-picture registration, for `allow-single-image` (trusted kiosks).
 pub async fn register_single_image(
-    state: &AppState,
+    accounts: &Accounts,
     account: NewAccount<'_>,
     image: ImageInput,
     client: &ClientMeta,
 ) -> Result<Registered, AppError> {
     validate_form(&account)?;
-    let analysis = state.faces.analyze(image).await?;
-    register_with_check(state, account, &[analysis.encoding], client).await
+    let analysis = accounts.faces.analyze(image).await?;
+    register_with_check(accounts, account, &[analysis.encoding], client).await
 }
 
 fn validate_form(account: &NewAccount<'_>) -> Result<(), AppError> {
@@ -224,8 +248,8 @@ pub fn mean_encoding(encodings: &[Encoding]) -> Option<Encoding> {
 }
 
 /// After the index refused the insert: name the taken field. The read only chooses the message.
-async fn which_duplicate(state: &AppState, user: &UserDoc) -> AppError {
-    let email_taken = state
+async fn which_duplicate(accounts: &Accounts, user: &UserDoc) -> AppError {
+    let email_taken = accounts
         .db
         .users()
         .count_documents(doc! { "email_key": &user.email_key })
@@ -268,34 +292,24 @@ pub struct LoginContext {
     pub previous: Option<SessionToken>,
 }
 
-impl LoginContext {
-    pub fn new(client: ClientMeta, headers: &axum::http::HeaderMap) -> Self {
-        // Either cookie name: the old session is only ended, never used.
-        Self {
-            client,
-            previous: token_from_headers(headers, false),
-        }
-    }
-}
-
 /// Logs in with the face of a passed live check (`proof` from the live socket).
 pub async fn login_with_proof(
-    state: &AppState,
+    accounts: &Accounts,
     proof: &str,
     context: LoginContext,
 ) -> Result<LoginOutcome, AppError> {
-    let check = state.live.take_proof(proof.trim(), Purpose::Login)?;
-    login_with_check(state, &check.encodings, context).await
+    let check = accounts.live.take_proof(proof.trim(), Purpose::Login)?;
+    login_with_check(accounts, &check.encodings, context).await
 }
 
 /// The old single-picture login, for `allow-single-image` (trusted kiosks).
 pub async fn login_single_image(
-    state: &AppState,
+    accounts: &Accounts,
     image: ImageInput,
     context: LoginContext,
 ) -> Result<LoginOutcome, AppError> {
-    let analysis = state.faces.analyze(image).await?;
-    login_with_check(state, &[analysis.encoding], context).await
+    let analysis = accounts.faces.analyze(image).await?;
+    login_with_check(accounts, &[analysis.encoding], context).await
 }
 
 /// Who the face is: the enrolled user within the match threshold, plus a runner-up that is
@@ -305,14 +319,17 @@ struct Identified {
     contender: Option<ObjectId>,
 }
 
-async fn identify(state: &AppState, encodings: &[Encoding]) -> Result<Identified, AppError> {
+async fn identify(accounts: &Accounts, encodings: &[Encoding]) -> Result<Identified, AppError> {
     let not_recognised = || AppError::NotIdentified {
         code: NOT_RECOGNISED_CODE,
         message: NOT_RECOGNISED.into(),
     };
     let query = mean_encoding(encodings).ok_or_else(not_recognised)?;
-    let (threshold, margin) = (state.config.face.match_threshold, state.config.face.match_margin);
-    let best = state.gallery.best_match(query).await;
+    let (threshold, margin) = (
+        accounts.config.face.match_threshold,
+        accounts.config.face.match_margin,
+    );
+    let best = accounts.gallery.best_match(query).await;
     let nearest = best.as_ref().map(|m| m.distance);
     let Some(best) = best.filter(|m| f64::from(m.distance) <= threshold) else {
         tracing::info!(distance = ?nearest, "login refused: no match");
@@ -333,13 +350,13 @@ async fn identify(state: &AppState, encodings: &[Encoding]) -> Result<Identified
 /// policy — signs them in or asks for the PIN. With the policy `off`, an ambiguous face is
 /// refused with its own code; otherwise the PIN tells the two candidates apart.
 pub async fn login_with_check(
-    state: &AppState,
+    accounts: &Accounts,
     encodings: &[Encoding],
     context: LoginContext,
 ) -> Result<LoginOutcome, AppError> {
-    let identified = identify(state, encodings).await?;
+    let identified = identify(accounts, encodings).await?;
     let ambiguous = identified.contender.is_some();
-    let policy = state.config.accounts.second_factor;
+    let policy = accounts.config.accounts.second_factor;
     if policy == SecondFactorPolicy::Off && ambiguous {
         return Err(AppError::NotIdentified {
             code: "ambiguous_match",
@@ -353,7 +370,7 @@ pub async fn login_with_check(
     };
     // An account from before PINs existed has no second factor to ask for; an ambiguous face
     // cannot be settled without one.
-    let legacy = state.gallery.has_no_pin(&identified.best);
+    let legacy = accounts.gallery.has_no_pin(&identified.best);
     if needs_second_factor && legacy {
         if ambiguous {
             return Err(AppError::NotIdentified {
@@ -369,17 +386,17 @@ pub async fn login_with_check(
             .chain(identified.contender)
             .collect();
         let mut factors = vec!["pin".to_string()];
-        if state.passkeys.any_owner(&candidates) {
+        if accounts.passkeys.any_owner(&candidates) {
             factors.push("passkey".into());
         }
-        let ticket = state.tickets.issue(candidates);
+        let ticket = accounts.tickets.issue(candidates);
         return Ok(LoginOutcome::SecondFactor(SecondFactorPrompt {
             ticket,
             factors,
             expires_in_secs: second_factor::TICKET_TTL.as_secs(),
         }));
     }
-    let (user, token) = sign_in(state, identified.best, &["face"], context).await?;
+    let (user, token) = sign_in(accounts, identified.best, &["face"], context).await?;
     Ok(LoginOutcome::SignedIn(user, token))
 }
 
@@ -387,17 +404,17 @@ pub async fn login_with_check(
 /// the ticket for [`second_factor::TRIES_PER_TICKET`] tries in all; a refusal before the PIN was
 /// tried (a lock, a check already running) uses none.
 pub async fn confirm_pin(
-    state: &AppState,
+    accounts: &Accounts,
     ticket_id: &str,
     pin: &str,
     context: LoginContext,
 ) -> Result<(SignedInUser, SessionToken), AppError> {
-    let ticket = state.tickets.begin_check(ticket_id.trim())?;
+    let ticket = accounts.tickets.begin_check(ticket_id.trim())?;
     // From memory: the users collection is not read on the PIN step.
     let pins: Vec<(ObjectId, Pin)> = ticket
         .candidates
         .iter()
-        .filter_map(|id| state.gallery.pin(id).map(|pin| (*id, pin)))
+        .filter_map(|id| accounts.gallery.pin(id).map(|pin| (*id, pin)))
         .collect();
     let hashes: Vec<(ObjectId, String)> = pins
         .iter()
@@ -427,10 +444,10 @@ pub async fn confirm_pin(
         });
     }
     let client = &context.client;
-    match second_factor::check_pin(state, pin.trim(), &hashes, client).await? {
+    match second_factor::check_pin(accounts, pin.trim(), &hashes, client).await? {
         PinCheck::Confirmed(user_id) => {
             ticket.redeem();
-            sign_in(state, user_id, &["face", "pin"], context).await
+            sign_in(accounts, user_id, &["face", "pin"], context).await
         }
         PinCheck::Locked(wait) => Err(locked_error(wait)),
         PinCheck::BudgetSpent(wait) => Err(second_factor::daily_budget_spent(wait)),
@@ -456,7 +473,7 @@ pub async fn confirm_pin(
                 } else {
                     Event::PinRefused
                 };
-                audit::record(state, account, event, Some(event.code()), client).await;
+                audit::record(accounts, account, event, Some(event.code()), client).await;
             }
             tracing::info!(ambiguous, locked = locked_for.is_some(), "wrong PIN");
             let tries_left = ticket.spend();
@@ -484,7 +501,7 @@ pub async fn confirm_pin(
 /// learns the previous one in a single write, ends the browser's older session. `amr`: how the
 /// login was made (kept with the session for OpenID Connect's `amr`).
 async fn sign_in(
-    state: &AppState,
+    accounts: &Accounts,
     user_id: ObjectId,
     amr: &[&str],
     context: LoginContext,
@@ -495,37 +512,44 @@ async fn sign_in(
     };
     // Who they are and when they last logged in, from memory: the users collection is not read
     // (FerretDB would scan it) nor written (the login's history entry records it).
-    let username = state.gallery.username(&user_id).ok_or_else(not_recognised)?;
-    let previous_login_at = state.gallery.record_login(&user_id, DateTime::now());
+    let username = accounts.gallery.username(&user_id).ok_or_else(not_recognised)?;
+    let previous_login_at = accounts.gallery.record_login(&user_id, DateTime::now());
     let (session, token) = session::open(
-        state,
+        accounts,
         user_id,
         previous_login_at,
         amr.iter().map(|m| m.to_string()).collect(),
     )
     .await?;
     if let Some(previous) = &context.previous {
-        session::end_in_background(state, previous);
+        session::end_in_background(accounts, previous);
     }
-    audit::record(state, user_id, Event::SignedIn, None, &context.client).await;
+    audit::record(accounts, user_id, Event::SignedIn, None, &context.client).await;
     tracing::info!(%user_id, "login");
     Ok((signed_in_user(user_id, username, &session), token))
 }
 
-pub async fn logout(state: &AppState, signed_in: &SignedIn, client: &ClientMeta) -> Result<(), AppError> {
-    session::end(state, &signed_in.token).await?;
-    audit::record(state, signed_in.user_id, Event::SignedOut, None, client).await;
+pub async fn logout(accounts: &Accounts, signed_in: &SignedIn, client: &ClientMeta) -> Result<(), AppError> {
+    session::end(accounts, &signed_in.token).await?;
+    audit::record(accounts, signed_in.user_id, Event::SignedOut, None, client).await;
     Ok(())
 }
 
 /// Ends every session of the signed-in user, this one included.
 pub async fn sign_out_everywhere(
-    state: &AppState,
+    accounts: &Accounts,
     signed_in: &SignedIn,
     client: &ClientMeta,
 ) -> Result<u64, AppError> {
-    let ended = session::end_all(state, signed_in.user_id).await?;
-    audit::record(state, signed_in.user_id, Event::SignedOutEverywhere, None, client).await;
+    let ended = session::end_all(accounts, signed_in.user_id).await?;
+    audit::record(
+        accounts,
+        signed_in.user_id,
+        Event::SignedOutEverywhere,
+        None,
+        client,
+    )
+    .await;
     tracing::info!(user_id = %signed_in.user_id, sessions = ended, "signed out everywhere");
     Ok(ended)
 }
@@ -549,7 +573,7 @@ pub fn greeting(user: &SignedInUser) -> String {
     }
 }
 
-fn signed_in_user(user_id: ObjectId, username: String, session: &SessionDoc) -> SignedInUser {
+pub(crate) fn signed_in_user(user_id: ObjectId, username: String, session: &SessionDoc) -> SignedInUser {
     SignedInUser {
         user_id: user_id.to_hex(),
         username,

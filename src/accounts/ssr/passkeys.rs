@@ -5,6 +5,7 @@
 //! The relying party is the public origin's host (`public-origin`); without one, `localhost` on
 //! any port, for local use. Browsers refuse passkeys for an IP address.
 
+use super::Accounts;
 use std::{
     collections::HashSet,
     sync::{Arc, Mutex},
@@ -25,7 +26,6 @@ use crate::{
     db::passkeys::PasskeyDoc,
     error::AppError,
     expiring::{Expiring, lock},
-    state::AppState,
 };
 
 /// How long a started ceremony (add or sign in) waits for the browser's answer.
@@ -170,10 +170,10 @@ fn user_handle(user_id: ObjectId) -> Uuid {
 }
 
 async fn passkeys_of(
-    state: &AppState,
+    accounts: &Accounts,
     user_ids: &[ObjectId],
 ) -> Result<Vec<(PasskeyDoc, Passkey)>, AppError> {
-    let docs: Vec<PasskeyDoc> = state
+    let docs: Vec<PasskeyDoc> = accounts
         .db
         .passkeys()
         .find(doc! { "user_id": { "$in": user_ids } })
@@ -193,8 +193,8 @@ async fn passkeys_of(
 }
 
 /// How many passkeys the account has.
-pub async fn count(state: &AppState, user_id: ObjectId) -> Result<u64, AppError> {
-    Ok(state
+pub async fn count(accounts: &Accounts, user_id: ObjectId) -> Result<u64, AppError> {
+    Ok(accounts
         .db
         .passkeys()
         .count_documents(doc! { "user_id": user_id })
@@ -217,21 +217,21 @@ fn require_second_factor_login(signed_in: &SignedIn) -> Result<(), AppError> {
 /// Starts adding a passkey to the signed-in account (a face + PIN login under 5 minutes old: a
 /// session left open, or a face alone, must not be enough to plant someone else's passkey).
 pub async fn start_adding(
-    state: &AppState,
+    accounts: &Accounts,
     signed_in: &SignedIn,
 ) -> Result<Ceremony<CreationChallengeResponse>, AppError> {
     super::require_fresh_login(signed_in)?;
     require_second_factor_login(signed_in)?;
-    let existing = passkeys_of(state, &[signed_in.user_id]).await?;
+    let existing = passkeys_of(accounts, &[signed_in.user_id]).await?;
     let exclude = existing.iter().map(|(_, p)| p.cred_id().clone()).collect();
     let name = &signed_in.user.username;
-    let (options, registration) = state
+    let (options, registration) = accounts
         .passkeys
         .webauthn
         .start_passkey_registration(user_handle(signed_in.user_id), name, name, Some(exclude))
         .map_err(|e| AppError::Internal(format!("starting a passkey registration: {e}")))?;
     let ceremony = store(
-        &state.passkeys.registrations,
+        &accounts.passkeys.registrations,
         vec![signed_in.user_id],
         registration,
     )?;
@@ -241,7 +241,7 @@ pub async fn start_adding(
 /// Stores the passkey the browser created for [`start_adding`]'s ceremony, under `name` (or
 /// "Passkey added <date>").
 pub async fn finish_adding(
-    state: &AppState,
+    accounts: &Accounts,
     signed_in: &SignedIn,
     ceremony: &str,
     credential: &RegisterPublicKeyCredential,
@@ -252,13 +252,13 @@ pub async fn finish_adding(
         Some(name) => valid_name(name)?,
         None => default_name(DateTime::now()),
     };
-    let pending = take(&state.passkeys.registrations, ceremony)?;
+    let pending = take(&accounts.passkeys.registrations, ceremony)?;
     if pending.user_ids != [signed_in.user_id] {
         return Err(AppError::Unauthorized(
             "This passkey request belongs to another session.".into(),
         ));
     }
-    let passkey = state
+    let passkey = accounts
         .passkeys
         .webauthn
         .finish_passkey_registration(credential, &pending.state)
@@ -272,22 +272,22 @@ pub async fn finish_adding(
         created_at: DateTime::now(),
         last_used_at: None,
     };
-    state.db.passkeys().insert_one(&stored).await?;
-    state.passkeys.add_owner(signed_in.user_id);
-    state.changes.publish_in_background(Change::PasskeyAdded {
+    accounts.db.passkeys().insert_one(&stored).await?;
+    accounts.passkeys.add_owner(signed_in.user_id);
+    accounts.changes.publish_in_background(Change::PasskeyAdded {
         user_id: signed_in.user_id,
     });
-    audit::record(state, signed_in.user_id, Event::PasskeyAdded, None, client).await;
+    audit::record(accounts, signed_in.user_id, Event::PasskeyAdded, None, client).await;
     Ok(())
 }
 
 /// Starts confirming a login ticket with a passkey of the account(s) the face matched.
 pub async fn start_login(
-    state: &AppState,
+    accounts: &Accounts,
     ticket: &str,
 ) -> Result<Ceremony<RequestChallengeResponse>, AppError> {
-    let candidates = state.tickets.candidates(ticket.trim())?;
-    let passkeys: Vec<Passkey> = passkeys_of(state, &candidates)
+    let candidates = accounts.tickets.candidates(ticket.trim())?;
+    let passkeys: Vec<Passkey> = passkeys_of(accounts, &candidates)
         .await?
         .into_iter()
         .map(|(_, p)| p)
@@ -300,31 +300,31 @@ pub async fn start_login(
                     .into(),
         });
     }
-    let (options, authentication) = state
+    let (options, authentication) = accounts
         .passkeys
         .webauthn
         .start_passkey_authentication(&passkeys)
         .map_err(|e| AppError::Internal(format!("starting a passkey login: {e}")))?;
-    let ceremony = store(&state.passkeys.authentications, candidates, authentication)?;
+    let ceremony = store(&accounts.passkeys.authentications, candidates, authentication)?;
     // The ceremony carries the ticket's accounts; the ticket itself is used up here.
-    state.tickets.take(ticket.trim())?;
+    accounts.tickets.take(ticket.trim())?;
     Ok(Ceremony { ceremony, options })
 }
 
 /// Signs in with the passkey assertion for [`start_login`]'s ceremony.
 pub async fn finish_login(
-    state: &AppState,
+    accounts: &Accounts,
     ceremony: &str,
     credential: &PublicKeyCredential,
     context: LoginContext,
 ) -> Result<(SignedInUser, SessionToken), AppError> {
-    let pending = take(&state.passkeys.authentications, ceremony)?;
-    let result = state
+    let pending = take(&accounts.passkeys.authentications, ceremony)?;
+    let result = accounts
         .passkeys
         .webauthn
         .finish_passkey_authentication(credential, &pending.state)
         .map_err(|e| refused("verified", e))?;
-    let stored = passkeys_of(state, &pending.user_ids).await?;
+    let stored = passkeys_of(accounts, &pending.user_ids).await?;
     let Some((mut doc, mut passkey)) = stored.into_iter().find(|(_, p)| p.cred_id() == result.cred_id())
     else {
         return Err(refused("verified", "no stored passkey has this credential id"));
@@ -334,7 +334,7 @@ pub async fn finish_login(
     passkey.update_credential(&result);
     doc.credential = serde_json::to_string(&passkey)
         .map_err(|e| AppError::Internal(format!("serialising a passkey: {e}")))?;
-    state
+    accounts
         .db
         .passkeys()
         .update_one(
@@ -348,7 +348,7 @@ pub async fn finish_login(
     } else {
         &["face", "hwk"]
     };
-    super::sign_in(state, doc.user_id, amr, context).await
+    super::sign_in(accounts, doc.user_id, amr, context).await
 }
 
 fn valid_name(name: &str) -> Result<String, AppError> {
@@ -369,8 +369,8 @@ fn time(at: DateTime) -> String {
 }
 
 /// The signed-in account's passkeys, oldest first.
-pub async fn list(state: &AppState, signed_in: &SignedIn) -> Result<Vec<PasskeyInfo>, AppError> {
-    let mut docs: Vec<PasskeyDoc> = state
+pub async fn list(accounts: &Accounts, signed_in: &SignedIn) -> Result<Vec<PasskeyInfo>, AppError> {
+    let mut docs: Vec<PasskeyDoc> = accounts
         .db
         .passkeys()
         .find(doc! { "user_id": signed_in.user_id })
@@ -407,10 +407,10 @@ fn no_such_passkey() -> AppError {
 }
 
 /// Renames one of the signed-in account's passkeys.
-pub async fn rename(state: &AppState, signed_in: &SignedIn, id: &str, name: &str) -> Result<(), AppError> {
+pub async fn rename(accounts: &Accounts, signed_in: &SignedIn, id: &str, name: &str) -> Result<(), AppError> {
     let name = valid_name(name.trim())?;
     let id = passkey_id(id)?;
-    let renamed = state
+    let renamed = accounts
         .db
         .passkeys()
         .update_one(
@@ -428,7 +428,7 @@ pub async fn rename(state: &AppState, signed_in: &SignedIn, id: &str, name: &str
 /// the account: a session left open must not be enough to take a way in away from its owner).
 /// When it was the last, logins stop offering a passkey, here and on the other instances.
 pub async fn remove(
-    state: &AppState,
+    accounts: &Accounts,
     signed_in: &SignedIn,
     id: &str,
     client: &ClientMeta,
@@ -436,7 +436,7 @@ pub async fn remove(
     super::require_fresh_login(signed_in)?;
     let id = passkey_id(id)?;
     let user_id = signed_in.user_id;
-    let removed = state
+    let removed = accounts
         .db
         .passkeys()
         .delete_one(doc! { "_id": id, "user_id": user_id })
@@ -444,12 +444,12 @@ pub async fn remove(
     if removed.deleted_count == 0 {
         return Err(no_such_passkey());
     }
-    if count(state, user_id).await? == 0 {
-        state.passkeys.forget_owner(&user_id);
-        state
+    if count(accounts, user_id).await? == 0 {
+        accounts.passkeys.forget_owner(&user_id);
+        accounts
             .changes
             .publish_in_background(Change::PasskeysGone { user_id });
     }
-    audit::record(state, user_id, Event::PasskeyRemoved, None, client).await;
+    audit::record(accounts, user_id, Event::PasskeyRemoved, None, client).await;
     Ok(())
 }

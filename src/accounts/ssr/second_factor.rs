@@ -28,7 +28,9 @@ use argon2::{
 use mongodb::bson::{DateTime, oid::ObjectId};
 
 use super::ClientMeta;
-use crate::{db::pin_locks::Reservation, error::AppError, expiring::Expiring, state::AppState};
+use crate::{db::pin_locks::Reservation, error::AppError, expiring::Expiring};
+
+use super::Accounts;
 
 /// Wrong PINs in a row from one client before that client is locked out of the account.
 pub const LOCK_AFTER: u32 = 5;
@@ -288,9 +290,9 @@ pub fn client_key(address: Option<&str>) -> String {
 
 /// Whether the ticket's accounts registered or signed in from this client (their history: kept
 /// `audit-retention-days`). Read only when the day budget is spent.
-async fn known_client(state: &AppState, candidates: &[ObjectId], client: &str) -> Result<bool, AppError> {
+async fn known_client(accounts: &Accounts, candidates: &[ObjectId], client: &str) -> Result<bool, AppError> {
     use futures::TryStreamExt;
-    let mut entries = state
+    let mut entries = accounts
         .db
         .audit()
         .clone_with_type::<mongodb::bson::Document>()
@@ -312,7 +314,7 @@ async fn known_client(state: &AppState, candidates: &[ObjectId], client: &str) -
 /// request from `client`, honouring and updating the locks. Every candidate's hash is tried,
 /// so a PIN two accounts share never signs in either.
 pub async fn check_pin(
-    state: &AppState,
+    accounts: &Accounts,
     pin: &str,
     hashes: &[(ObjectId, String)],
     client: &ClientMeta,
@@ -322,7 +324,7 @@ pub async fn check_pin(
     let client = client_key(client.address.as_deref());
     let key = format!("{subject}@{client}");
     let lease = crate::expiring::random_token();
-    let db = &state.db;
+    let db = &accounts.db;
     let failures = match db.reserve_pin_check(&key, &ids, &lease, CHECK_LEASE).await? {
         Reservation::Granted { failures } => failures,
         Reservation::Busy => return Ok(PinCheck::Busy),
@@ -334,7 +336,7 @@ pub async fn check_pin(
         .count_daily_guess(&subject, &ids, GUESS_WINDOW, DAILY_GUESSES)
         .await?
         .is_some();
-    if !counted && !known_client(state, &ids, &client).await? {
+    if !counted && !known_client(accounts, &ids, &client).await? {
         db.release_unchecked(&key, &lease).await?;
         let window = db.daily_guesses(&subject).await?;
         let ends = window

@@ -4,6 +4,7 @@
 //! `session-lifetime-hours` after its login, when the same browser logs in again, or when its
 //! owner signs out everywhere.
 
+use super::Accounts;
 use std::time::Duration;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
@@ -17,7 +18,6 @@ use crate::{
         sessions::{self, SessionDoc},
     },
     error::AppError,
-    state::AppState,
 };
 
 /// How stale `last_seen_at` may get, as a share of the idle timeout, before a request records
@@ -69,7 +69,7 @@ fn millis_after(at: DateTime, duration: Duration) -> DateTime {
 /// Stores a new session for `user_id` (an insert: cheap at any size), holds it in memory and
 /// tells the other instances, then returns its token.
 pub(super) async fn open(
-    state: &AppState,
+    accounts: &Accounts,
     user_id: ObjectId,
     previous_login_at: Option<DateTime>,
     amr: Vec<String>,
@@ -80,21 +80,21 @@ pub(super) async fn open(
         token_hash: token.hash(),
         user_id,
         created_at: now,
-        expires_at: millis_after(now, state.config.accounts.session_lifetime()),
+        expires_at: millis_after(now, accounts.config.accounts.session_lifetime()),
         last_seen_at: Some(now),
         previous_login_at,
         // A second factor (PIN or passkey) confirmed the face: adding a passkey needs it.
         second_factor: amr.iter().any(|m| m == "pin" || m == "hwk"),
         amr,
     };
-    state.db.sessions().insert_one(&session).await?;
-    state.sessions.insert(session.clone());
+    accounts.db.sessions().insert_one(&session).await?;
+    accounts.sessions.insert(session.clone());
     // Awaited, so that the next request, wherever a proxy sends it, finds the session. Should
     // it fail, the session still works on this instance.
     let opened = Change::SessionOpened {
         session: session.clone(),
     };
-    if let Err(e) = state.changes.publish(opened).await {
+    if let Err(e) = accounts.changes.publish(opened).await {
         tracing::warn!(error = %e, "could not tell the other instances about a new session");
     }
     Ok((session, token))
@@ -104,17 +104,17 @@ pub(super) async fn open(
 /// Read from memory; a token found nowhere waits for the follower's next read of the change
 /// log (no read of its own), in case its login happened on another instance a moment ago. Refreshes `last_seen_at` (in the background
 /// for the database and the other instances) at most once per quarter of the idle timeout.
-pub async fn find(state: &AppState, token: &SessionToken) -> Result<Option<SessionDoc>, AppError> {
-    find_by_hash(state, token.hash()).await
+pub async fn find(accounts: &Accounts, token: &SessionToken) -> Result<Option<SessionDoc>, AppError> {
+    find_by_hash(accounts, token.hash()).await
 }
 
 /// [`find`] by the token's hash (what forward auth keeps: `crate::forward_auth`).
-pub(crate) async fn find_by_hash(state: &AppState, hash: String) -> Result<Option<SessionDoc>, AppError> {
-    let session = match state.sessions.get(&hash) {
+pub(crate) async fn find_by_hash(accounts: &Accounts, hash: String) -> Result<Option<SessionDoc>, AppError> {
+    let session = match accounts.sessions.get(&hash) {
         Some(session) => session,
         None => {
-            state.changes.next_read(UNKNOWN_COOKIE_WAIT).await;
-            match state.sessions.get(&hash) {
+            accounts.changes.next_read(UNKNOWN_COOKIE_WAIT).await;
+            match accounts.sessions.get(&hash) {
                 Some(session) => session,
                 None => return Ok(None),
             }
@@ -122,15 +122,15 @@ pub(crate) async fn find_by_hash(state: &AppState, hash: String) -> Result<Optio
     };
     let now = DateTime::now();
     let last_seen = session.last_seen_at.unwrap_or(session.created_at);
-    let idle_until = millis_after(last_seen, state.config.accounts.session_idle());
+    let idle_until = millis_after(last_seen, accounts.config.accounts.session_idle());
     if session.expires_at <= now || idle_until <= now {
-        end_hash_in_background(state, hash);
+        end_hash_in_background(accounts, hash);
         return Ok(None);
     }
-    let touch_every = state.config.accounts.session_idle() / TOUCH_SHARE_OF_IDLE;
+    let touch_every = accounts.config.accounts.session_idle() / TOUCH_SHARE_OF_IDLE;
     if now.timestamp_millis() - last_seen.timestamp_millis() >= touch_every.as_millis() as i64 {
-        state.sessions.seen(&hash, now);
-        let (db, changes) = (state.db.clone(), state.changes.clone());
+        accounts.sessions.seen(&hash, now);
+        let (db, changes) = (accounts.db.clone(), accounts.changes.clone());
         tokio::spawn(async move {
             let touched = db
                 .sessions()
@@ -155,11 +155,11 @@ pub fn is_fresh(session: &SessionDoc, within: Duration) -> bool {
 
 /// Ends a session here, in the database (an insert: `sessions::mark_ended`) and — awaited, a
 /// logout must reach every instance — on the other instances.
-pub async fn end(state: &AppState, token: &SessionToken) -> Result<(), AppError> {
+pub async fn end(accounts: &Accounts, token: &SessionToken) -> Result<(), AppError> {
     let hash = token.hash();
-    state.sessions.remove(&hash);
-    sessions::mark_ended(&state.db, &hash).await?;
-    state
+    accounts.sessions.remove(&hash);
+    sessions::mark_ended(&accounts.db, &hash).await?;
+    accounts
         .changes
         .publish(Change::SessionEnded { token_hash: hash })
         .await?;
@@ -168,13 +168,13 @@ pub async fn end(state: &AppState, token: &SessionToken) -> Result<(), AppError>
 
 /// Ends a session without making the request wait (a login replacing the browser's old one,
 /// an expired one found at lookup).
-pub(super) fn end_in_background(state: &AppState, token: &SessionToken) {
-    end_hash_in_background(state, token.hash());
+pub(super) fn end_in_background(accounts: &Accounts, token: &SessionToken) {
+    end_hash_in_background(accounts, token.hash());
 }
 
-fn end_hash_in_background(state: &AppState, hash: String) {
-    state.sessions.remove(&hash);
-    let (db, changes) = (state.db.clone(), state.changes.clone());
+fn end_hash_in_background(accounts: &Accounts, hash: String) {
+    accounts.sessions.remove(&hash);
+    let (db, changes) = (accounts.db.clone(), accounts.changes.clone());
     tokio::spawn(async move {
         if let Err(e) = sessions::mark_ended(&db, &hash).await {
             tracing::warn!(error = %e, "could not record an ended session");
@@ -184,14 +184,17 @@ fn end_hash_in_background(state: &AppState, hash: String) {
 }
 
 /// Ends every session of `user_id`, on every instance; returns how many were stored.
-pub async fn end_all(state: &AppState, user_id: ObjectId) -> Result<u64, AppError> {
-    state.sessions.remove_user(&user_id);
-    let deleted = state
+pub async fn end_all(accounts: &Accounts, user_id: ObjectId) -> Result<u64, AppError> {
+    accounts.sessions.remove_user(&user_id);
+    let deleted = accounts
         .db
         .sessions()
         .delete_many(doc! { "user_id": user_id })
         .await?;
-    state.changes.publish(Change::SessionsEnded { user_id }).await?;
+    accounts
+        .changes
+        .publish(Change::SessionsEnded { user_id })
+        .await?;
     Ok(deleted.deleted_count)
 }
 

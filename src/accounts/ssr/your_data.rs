@@ -5,7 +5,9 @@ use mongodb::bson::{DateTime, doc};
 use serde::Serialize;
 
 use super::{ClientMeta, SignedIn, audit, audit::Event};
-use crate::{accounts::ActivityEntry, db::changes::Change, error::AppError, state::AppState};
+use crate::{accounts::ActivityEntry, db::changes::Change, error::AppError};
+
+use super::Accounts;
 
 /// Everything stored about one account. The PIN's hash is the one thing left out: with it, a
 /// six-digit PIN falls to an offline search in hours, and the export may be saved carelessly.
@@ -62,31 +64,31 @@ fn time(at: DateTime) -> String {
 }
 
 pub async fn export_account(
-    state: &AppState,
+    accounts: &Accounts,
     signed_in: &SignedIn,
     client: &ClientMeta,
 ) -> Result<AccountExport, AppError> {
     super::require_fresh_login(signed_in)?;
     let id = signed_in.user_id;
-    let user = state
+    let user = accounts
         .db
         .users()
         .find_one(doc! { "_id": id })
         .await?
         .ok_or_else(|| AppError::Unauthorized("Log in first.".into()))?;
-    let sessions: Vec<_> = state
+    let sessions: Vec<_> = accounts
         .db
         .sessions()
         .find(doc! { "user_id": id })
         .await?
         .try_collect()
         .await?;
-    let ended = crate::db::sessions::ended(&state.db).await?;
+    let ended = crate::db::sessions::ended(&accounts.db).await?;
     let sessions: Vec<_> = sessions
         .into_iter()
         .filter(|s| !ended.contains(&s.token_hash))
         .collect();
-    let history: Vec<_> = state
+    let history: Vec<_> = accounts
         .db
         .audit()
         .find(doc! { "user_id": id })
@@ -94,19 +96,19 @@ pub async fn export_account(
         .await?
         .try_collect()
         .await?;
-    let pin_locks = state.db.pin_locks_of(id).await?;
-    let face_encodings = state
+    let pin_locks = accounts.db.pin_locks_of(id).await?;
+    let face_encodings = accounts
         .templates
         .open(&id, &user.face_templates)
         .map_err(|e| AppError::Internal(format!("opening the face templates of {id}: {e}")))?;
-    let passkeys: Vec<_> = state
+    let passkeys: Vec<_> = accounts
         .db
         .passkeys()
         .find(doc! { "user_id": id })
         .await?
         .try_collect()
         .await?;
-    audit::record(state, id, Event::Exported, None, client).await;
+    audit::record(accounts, id, Event::Exported, None, client).await;
     Ok(AccountExport {
         exported_at: time(DateTime::now()),
         user: ExportedUser {
@@ -114,7 +116,7 @@ pub async fn export_account(
             username: user.username,
             email: user.email,
             created_at: time(user.created_at),
-            last_login_at: state.gallery.last_login(&id).or(user.last_login_at).map(time),
+            last_login_at: accounts.gallery.last_login(&id).or(user.last_login_at).map(time),
             face_encodings: face_encodings.iter().map(|e| e.as_slice().to_vec()).collect(),
             pin_set: user.pin_sealed.is_some() || user.pin_hash.is_some(),
         },
@@ -151,29 +153,33 @@ pub async fn export_account(
 /// first (no login can succeed meanwhile), the user document goes last: if a step fails, the
 /// account still exists and the person can simply try again — nothing is left half-deleted
 /// without an owner.
-pub async fn delete_account(state: &AppState, signed_in: &SignedIn) -> Result<(), AppError> {
+pub async fn delete_account(accounts: &Accounts, signed_in: &SignedIn) -> Result<(), AppError> {
     super::require_fresh_login(signed_in)?;
     let id = signed_in.user_id;
-    crate::changes::forget_user(state, &id);
+    super::replica::forget_user(accounts, &id);
     let result = async {
-        state.db.audit().delete_many(doc! { "user_id": id }).await?;
-        state.db.pin_locks().delete_many(doc! { "user_ids": id }).await?;
-        state.db.passkeys().delete_many(doc! { "user_id": id }).await?;
-        state.db.sessions().delete_many(doc! { "user_id": id }).await?;
-        state.db.users().delete_one(doc! { "_id": id }).await?;
+        accounts.db.audit().delete_many(doc! { "user_id": id }).await?;
+        accounts
+            .db
+            .pin_locks()
+            .delete_many(doc! { "user_ids": id })
+            .await?;
+        accounts.db.passkeys().delete_many(doc! { "user_id": id }).await?;
+        accounts.db.sessions().delete_many(doc! { "user_id": id }).await?;
+        accounts.db.users().delete_one(doc! { "_id": id }).await?;
         // A login that raced the deletion may have added a session or an entry.
-        state.db.sessions().delete_many(doc! { "user_id": id }).await?;
-        state.db.audit().delete_many(doc! { "user_id": id }).await?;
-        crate::db::changes::forget_user(&state.db, id).await?;
+        accounts.db.sessions().delete_many(doc! { "user_id": id }).await?;
+        accounts.db.audit().delete_many(doc! { "user_id": id }).await?;
+        crate::db::changes::forget_user(&accounts.db, id).await?;
         Ok::<_, mongodb::error::Error>(())
     }
     .await;
     if let Err(e) = result {
         // Put the face back: the account still exists, so its owner must still be able to log in.
-        crate::changes::reload_user(state, id).await;
+        super::replica::reload_user(accounts, id).await;
         return Err(e.into());
     }
-    if let Err(e) = state.changes.publish(Change::Removed { user_id: id }).await {
+    if let Err(e) = accounts.changes.publish(Change::Removed { user_id: id }).await {
         // Deleted from the database: other instances forget the face at their next reconciliation.
         tracing::warn!(error = %e, "could not tell the other instances about a deleted account");
     }

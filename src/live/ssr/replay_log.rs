@@ -3,12 +3,13 @@
 //! its decoded frames and when they may be forgotten.
 //!
 //! Nothing on a request reads the collection: lookups read the in-memory set
-//! ([`super::store::ReplayMemory`]). That set is filled at start-up with every unexpired print,
+//! ([`ReplayMemory`]). That set is filled at start-up with every unexpired print,
 //! and a background follower reads what was added since its last read (every [`POLL_EVERY`],
 //! re-reading an [`OVERLAP`] so that a slow insert is not missed) — another instance's accepted
 //! frames are refused here within about [`POLL_EVERY`]. The follower also deletes expired
 //! documents ([`PURGE_EVERY`]): FerretDB v1 has no TTL indexes, and its deletes scan.
 
+use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -19,7 +20,7 @@ use mongodb::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::store::{FrameFingerprint, ReplayMemory};
+use crate::background::Background;
 use crate::db::{Db, create_missing_indexes, plain_index};
 use crate::expiring::lock;
 
@@ -31,6 +32,44 @@ pub const POLL_EVERY: Duration = Duration::from_secs(2);
 pub const OVERLAP: Duration = Duration::from_secs(30);
 /// How often expired documents are deleted.
 pub const PURGE_EVERY: Duration = Duration::from_secs(300);
+/// Fingerprints kept at most (32 bytes each: 64 MB at most).
+const REPLAY_CAPACITY: usize = 2_000_000;
+
+/// A frame's fingerprint: SHA-256 of its decoded pixels ([`crate::face::PixelPrint`]).
+pub type FrameFingerprint = crate::face::PixelPrint;
+
+#[derive(Default)]
+pub(super) struct ReplayMemory {
+    seen: HashSet<FrameFingerprint>,
+    /// When each print may be forgotten, oldest first.
+    order: VecDeque<(Instant, FrameFingerprint)>,
+}
+
+impl ReplayMemory {
+    pub(super) fn contains(&self, print: &FrameFingerprint) -> bool {
+        self.seen.contains(print)
+    }
+
+    fn forget_old(&mut self, now: Instant) {
+        while let Some((until, print)) = self.order.front() {
+            if *until > now && self.order.len() <= REPLAY_CAPACITY {
+                break;
+            }
+            self.seen.remove(print);
+            self.order.pop_front();
+        }
+    }
+
+    /// Remembers prints until `until`; true for each one that was new.
+    pub(super) fn remember(&mut self, prints: &[FrameFingerprint], until: Instant) {
+        for print in prints {
+            if self.seen.insert(*print) {
+                self.order.push_back((until, *print));
+            }
+        }
+        self.forget_old(Instant::now());
+    }
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct ReplayDoc {
@@ -49,7 +88,11 @@ pub struct ReplayLog {
 
 impl ReplayLog {
     /// Loads every unexpired print into `memory` and starts the follower.
-    pub(super) async fn start(db: Db, memory: Arc<Mutex<ReplayMemory>>) -> mongodb::error::Result<Self> {
+    pub(super) async fn start(
+        db: Db,
+        memory: Arc<Mutex<ReplayMemory>>,
+        background: &Background,
+    ) -> mongodb::error::Result<Self> {
         let collection: Collection<ReplayDoc> = db.database().collection(COLLECTION);
         create_missing_indexes(
             &collection,
@@ -64,7 +107,7 @@ impl ReplayLog {
         .await?;
         tracing::info!(prints = loaded, "replay memory loaded");
         let follower = collection.clone();
-        tokio::spawn(async move { follow(follower, memory).await });
+        background.spawn("replay memory follower", follow(follower, memory));
         Ok(Self { collection })
     }
 

@@ -5,7 +5,6 @@
 //! replay memory is also written to the database and shared ([`super::replay_log`]); lookups
 //! read memory only.
 
-use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -13,6 +12,8 @@ use rand::{Rng, seq::SliceRandom};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::LiveFailure;
+pub use super::replay_log::FrameFingerprint;
+use super::replay_log::{ReplayLog, ReplayMemory};
 use super::settings::LiveSettings;
 use crate::expiring::{Expiring, lock, random_token};
 use crate::face::Encoding;
@@ -22,8 +23,6 @@ use crate::live::{Purpose, Step};
 pub const PROOF_TTL: Duration = Duration::from_secs(120);
 /// How long fingerprints of accepted frames are kept to refuse replays.
 pub const REPLAY_MEMORY: Duration = Duration::from_secs(3600);
-/// Fingerprints kept at most (32 bytes each: 64 MB at most).
-const REPLAY_CAPACITY: usize = 2_000_000;
 /// Outstanding nonces at most; beyond that new checks are refused as busy.
 const NONCE_CAPACITY: usize = 100_000;
 /// Which path a challenge was issued for. A nonce is redeemed only on its own path: the live
@@ -79,38 +78,6 @@ pub struct TakenProof {
     pub check: PassedCheck,
     expires_at: Instant,
     returns_left: u8,
-}
-
-/// A frame's fingerprint: SHA-256 of its decoded pixels ([`crate::face::PixelPrint`]).
-pub type FrameFingerprint = crate::face::PixelPrint;
-
-#[derive(Default)]
-pub(super) struct ReplayMemory {
-    seen: HashSet<FrameFingerprint>,
-    /// When each print may be forgotten, oldest first.
-    order: VecDeque<(Instant, FrameFingerprint)>,
-}
-
-impl ReplayMemory {
-    fn forget_old(&mut self, now: Instant) {
-        while let Some((until, print)) = self.order.front() {
-            if *until > now && self.order.len() <= REPLAY_CAPACITY {
-                break;
-            }
-            self.seen.remove(print);
-            self.order.pop_front();
-        }
-    }
-
-    /// Remembers prints until `until`; true for each one that was new.
-    pub(super) fn remember(&mut self, prints: &[FrameFingerprint], until: Instant) {
-        for print in prints {
-            if self.seen.insert(*print) {
-                self.order.push_back((until, *print));
-            }
-        }
-        self.forget_old(Instant::now());
-    }
 }
 
 /// Shared by every request; cheap to clone.
@@ -236,7 +203,7 @@ impl LiveStore {
 
     /// Was any of these frames part of a check that already passed?
     pub fn is_replay(&self, print: &FrameFingerprint) -> bool {
-        lock(&self.inner.replays).seen.contains(print)
+        lock(&self.inner.replays).contains(print)
     }
 
     /// Remembers a passed check's frames, so that replaying them fails, here at once and, once
@@ -250,8 +217,12 @@ impl LiveStore {
 
     /// Shares the replay memory through the database: loads what is remembered there now and
     /// follows what other instances add (see [`super::replay_log`]). Call once at start-up.
-    pub async fn share_replays(&self, db: crate::db::Db) -> mongodb::error::Result<()> {
-        let log = super::replay_log::ReplayLog::start(db, Arc::clone(&self.inner.replays)).await?;
+    pub async fn share_replays(
+        &self,
+        db: crate::db::Db,
+        background: &crate::background::Background,
+    ) -> mongodb::error::Result<()> {
+        let log = ReplayLog::start(db, Arc::clone(&self.inner.replays), background).await?;
         let _ = self.inner.replay_log.set(log);
         Ok(())
     }
@@ -322,6 +293,7 @@ impl LiveStore {
 mod tests {
     use super::*;
     use crate::expiring::SWEEP_EVERY;
+    use std::collections::HashSet;
 
     fn store(settings: LiveSettings) -> LiveStore {
         LiveStore::new(settings, 2)

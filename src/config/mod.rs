@@ -7,6 +7,8 @@
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
+pub mod commands;
+
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser};
 
 /// The settings file, relative to the working directory.
@@ -87,25 +89,25 @@ pub struct Config {
     pub shutdown_deadline_secs: u64,
 
     #[command(flatten)]
-    pub face: crate::face::FaceSettings,
+    pub face: crate::face::settings::FaceSettings,
 
     #[command(flatten)]
-    pub live: crate::live::ssr::LiveSettings,
+    pub live: crate::live::ssr::settings::LiveSettings,
 
     #[command(flatten)]
-    pub accounts: crate::accounts::ssr::AccountSettings,
+    pub accounts: crate::accounts::ssr::settings::AccountSettings,
 
     #[command(flatten)]
-    pub http: crate::http::HttpSettings,
+    pub http: crate::http::settings::HttpSettings,
 
     #[command(flatten)]
-    pub metrics: crate::metrics::MetricsSettings,
+    pub metrics: crate::metrics::settings::MetricsSettings,
 
     #[command(flatten)]
-    pub oidc: crate::oidc::OidcSettings,
+    pub oidc: crate::oidc::settings::OidcSettings,
 
     #[command(flatten)]
-    pub forward_auth: crate::forward_auth::ForwardAuthSettings,
+    pub forward_auth: crate::forward_auth::settings::ForwardAuthSettings,
 
     /// Without a command, facegate serves the app.
     #[command(subcommand)]
@@ -120,13 +122,13 @@ pub enum Command {
     /// Settings go before `keys`, or come from the environment and Leptos.toml as for the
     /// server: `facegate --template-key-file /etc/facegate/keys keys rotate`.
     #[command(subcommand)]
-    Keys(crate::at_rest::cli::KeysCommand),
+    Keys(commands::KeysCommand),
     /// Measure the face comparison's error rates on a folder of labelled photos
     /// (`DIR/<person>/<photo>`): FMR/FNMR per threshold, a DET curve (docs/accuracy.md).
-    Eval(crate::eval::EvalArgs),
+    Eval(commands::EvalArgs),
     /// Register OpenID Connect clients: `add`, `list`, `remove` (docs/oidc.md).
     #[command(subcommand)]
-    Clients(crate::oidc::cli::ClientsCommand),
+    Clients(commands::ClientsCommand),
 }
 
 impl Config {
@@ -261,7 +263,7 @@ mod tests {
 
     #[test]
     fn no_command_serves_and_keys_commands_parse() {
-        use crate::at_rest::cli::KeysCommand;
+        use commands::KeysCommand;
         let config = Config::parse_with_file(None, ["facegate"]).expect("config");
         assert_eq!(config.command, None);
         let config = Config::parse_with_file(
