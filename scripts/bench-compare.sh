@@ -27,7 +27,7 @@ scripts/reference/setup.sh >/dev/null || die "the Python reference venv could no
 
 # Our pipeline's median per frame (ms, JSON) from criterion's saved estimates.
 ours() {
-  cargo bench --quiet --features ssr --bench face_engine -- '^pipeline/' >&2
+  cargo bench --quiet --features test-support --bench face_engine -- '^pipeline/' >&2
   CRITERION_DIR="$target/criterion/pipeline" python3 - "${frames[@]}" <<'PY'
 import json, os, sys
 from pathlib import Path

@@ -26,7 +26,7 @@ step "format"
 cargo fmt --all -- --check
 
 step "clippy (server)"
-cargo clippy --features ssr --all-targets -- -D warnings
+cargo clippy --features test-support --all-targets -- -D warnings
 step "clippy (browser)"
 cargo clippy --features hydrate --lib --target wasm32-unknown-unknown -- -D warnings
 
@@ -35,7 +35,10 @@ step "what the browser downloads: release wasm + JS within 420 KB gzip (goal 400
 scripts/wasm-budget.sh 2>&1 | tee "$logs/wasm-budget.log"
 
 step "unit and integration tests (real FerretDB, real photos)"
-cargo test --features ssr --lib --bins --tests 2>&1 | tee "$logs/cargo-test.log"
+# One OpenBLAS thread per caller, as the server sets for itself (src/face/blas.rs re-executes
+# with it): the test process holds many servers' face workers at once and cannot re-execute.
+# Without it a run aborted once with glibc's "corrupted size vs. prev_size" (docs/deploy.md).
+OPENBLAS_NUM_THREADS=1 cargo test --features test-support --lib --bins --tests 2>&1 | tee "$logs/cargo-test.log"
 rust_passed=$(grep -Eo '^test result: ok\. [0-9]+ passed' "$logs/cargo-test.log" | awk '{s += $4} END {print s + 0}')
 
 # Bounded (20 cases per operation, ~2 min): the debug binary the tests just built (docs/api.md).

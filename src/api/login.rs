@@ -54,7 +54,15 @@ pub async fn login(
     context: LoginContext,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<Response, AppError> {
-    let client = context.client.clone();
+    // The PIN, when sent along, is a second step of the same request: same client, and the same
+    // older session to end.
+    let pin_context = LoginContext {
+        client: context.client.clone(),
+        previous: context
+            .previous
+            .as_ref()
+            .map(|token| SessionToken::from_cookie(token.expose())),
+    };
     let outcome = match request.face.into_face(&state, Purpose::Login).await? {
         Face::Proof(proof) => accounts::login_with_proof(&state.accounts, &proof, context).await?,
         Face::Checked(check) => {
@@ -65,11 +73,7 @@ pub async fn login(
     let (user, token) = match (outcome, request.pin) {
         (LoginOutcome::SignedIn(user, token), _) => (user, token),
         (LoginOutcome::SecondFactor(prompt), Some(pin)) => {
-            let context = LoginContext {
-                client,
-                previous: None,
-            };
-            accounts::confirm_pin(&state.accounts, &prompt.ticket, &pin, context).await?
+            accounts::confirm_pin(&state.accounts, &prompt.ticket, &pin, pin_context).await?
         }
         (LoginOutcome::SecondFactor(prompt), None) => {
             let body = SecondFactorRequired {

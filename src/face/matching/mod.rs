@@ -6,10 +6,15 @@
 //! draws seeded galleries for both (docs/benchmarks.md, "Gallery at a million").
 
 mod cells;
+// The reference scan and the synthetic galleries serve tests and benches only: they are not in
+// the shipped binary (feature `test-support`).
+#[cfg(any(test, feature = "test-support"))]
 mod exact;
+#[cfg(any(test, feature = "test-support"))]
 pub mod synthetic;
 
 pub use cells::{CellParams, EncodingIndex};
+#[cfg(any(test, feature = "test-support"))]
 pub use exact::ExactIndex;
 
 use std::collections::HashMap;
