@@ -57,7 +57,7 @@ impl Background {
 
     /// Runs a one-off `job` (a write the request did not wait for) that shutdown waits for but
     /// does not cut: its effect must not be lost to a stop.
-    pub fn finish(&self, job: impl Future<Output = ()> + Send + 'static) {
+    pub(crate) fn finish(&self, job: impl Future<Output = ()> + Send + 'static) {
         self.tasks.spawn(job);
     }
 

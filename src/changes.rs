@@ -41,7 +41,7 @@ pub trait Replica: Clone + Send + Sync + 'static {
 
 /// How often the log is read. Another instance's registration reaches this one's gallery within
 /// about this (plus the database's answer).
-pub const POLL_EVERY: Duration = Duration::from_millis(500);
+pub(crate) const POLL_EVERY: Duration = Duration::from_millis(500);
 /// How long a missing change number is waited for before it is skipped: an instance can take a
 /// number and then fail to append (crash, database gone). Later changes wait behind the gap so
 /// that every instance applies changes in one order (a logout must never overtake its login).
@@ -101,14 +101,14 @@ impl ChangeFeed {
     }
 
     /// Appends `change` (already applied here) for the other instances.
-    pub async fn publish(&self, change: Change) -> mongodb::error::Result<()> {
+    pub(crate) async fn publish(&self, change: Change) -> mongodb::error::Result<()> {
         let seq = changes::next_seq(&self.db).await?;
         changes::append(&self.db, seq, &self.origin, change).await
     }
 
     /// [`Self::publish`] without waiting (shutdown does); a failure is logged (the
     /// reconciliation mends it).
-    pub fn publish_in_background(&self, change: Change) {
+    pub(crate) fn publish_in_background(&self, change: Change) {
         let feed = self.clone();
         self.background.finish(async move {
             if let Err(e) = feed.publish(change).await {
@@ -155,7 +155,7 @@ impl ChangeFeed {
     /// cookie this instance does not know: if its login happened on another instance a moment
     /// ago, that read brings it. It costs the database nothing extra, so cookies made up by an
     /// outsider cannot be turned into database reads.
-    pub async fn next_read(&self, limit: Duration) {
+    pub(crate) async fn next_read(&self, limit: Duration) {
         let two_reads = async {
             for _ in 0..2 {
                 self.read_done.notified().await;
@@ -202,14 +202,14 @@ impl ChangeFeed {
 
     /// Notes a user deleted here or reported deleted: the reconciliation must not put them
     /// back from a read that began before the deletion.
-    pub fn note_removed(&self, user_id: ObjectId) {
+    pub(crate) fn note_removed(&self, user_id: ObjectId) {
         let mut removed = crate::expiring::lock(&self.removed);
         removed.retain(|_, at| at.elapsed() < 2 * RECONCILE_EVERY);
         removed.insert(user_id, Instant::now());
     }
 
     /// Undoes [`Self::note_removed`] (a deletion that failed midway).
-    pub fn unnote_removed(&self, user_id: &ObjectId) {
+    pub(crate) fn unnote_removed(&self, user_id: &ObjectId) {
         crate::expiring::lock(&self.removed).remove(user_id);
     }
 

@@ -9,12 +9,12 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use rand::RngCore;
 
 /// How often an expiring map may be swept.
-pub const SWEEP_EVERY: Duration = Duration::from_secs(1);
+pub(crate) const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
 /// Entries with a lifetime, swept of expired ones at most once every [`SWEEP_EVERY`]: a sweep
 /// walks the whole map, and the requests that insert must not each pay for one.
-pub struct Expiring<V> {
-    pub entries: HashMap<String, V>,
+pub(crate) struct Expiring<V> {
+    pub(crate) entries: HashMap<String, V>,
     last_sweep: Option<Instant>,
 }
 
@@ -29,7 +29,7 @@ impl<V> Default for Expiring<V> {
 
 impl<V> Expiring<V> {
     /// Keeps only the entries `alive` accepts, unless the last sweep was under a second ago.
-    pub fn sweep(&mut self, now: Instant, mut alive: impl FnMut(&V) -> bool) {
+    pub(crate) fn sweep(&mut self, now: Instant, mut alive: impl FnMut(&V) -> bool) {
         if self
             .last_sweep
             .is_some_and(|at| now.duration_since(at) < SWEEP_EVERY)
@@ -41,13 +41,13 @@ impl<V> Expiring<V> {
     }
 }
 
-pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // The maps hold plain data; a panic elsewhere cannot leave them inconsistent.
     mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// 192 random bits, URL-safe base64: unguessable, and safe in a URL or JSON.
-pub fn random_token() -> String {
+pub(crate) fn random_token() -> String {
     let mut bytes = [0u8; 24];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)

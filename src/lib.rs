@@ -13,25 +13,25 @@ pub mod camera;
 pub mod components;
 pub mod error;
 pub mod live;
-pub mod pages;
-pub mod server_fns;
+pub(crate) mod pages;
+pub(crate) mod server_fns;
 
 #[cfg(feature = "ssr")]
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod at_rest;
 #[cfg(feature = "ssr")]
-pub mod background;
+pub(crate) mod background;
 #[cfg(feature = "ssr")]
-pub mod changes;
+pub(crate) mod changes;
 #[cfg(feature = "ssr")]
 pub mod config;
 #[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
-pub mod eval;
+pub(crate) mod eval;
 #[cfg(feature = "ssr")]
-pub mod expiring;
+pub(crate) mod expiring;
 #[cfg(feature = "ssr")]
 pub mod face;
 #[cfg(feature = "ssr")]
@@ -39,9 +39,9 @@ pub mod forward_auth;
 #[cfg(feature = "ssr")]
 pub mod gallery;
 #[cfg(feature = "ssr")]
-pub mod health;
+pub(crate) mod health;
 #[cfg(feature = "ssr")]
-pub mod http;
+pub(crate) mod http;
 #[cfg(feature = "ssr")]
 pub mod metrics;
 #[cfg(feature = "ssr")]
@@ -49,7 +49,7 @@ pub mod oidc;
 #[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]
-pub mod startup;
+pub(crate) mod startup;
 #[cfg(feature = "ssr")]
 pub mod state;
 

@@ -25,7 +25,7 @@ use crate::{
     state::AppState,
 };
 
-pub use crate::startup::StartupError;
+pub(crate) use crate::startup::StartupError;
 
 /// The binary's entry point.
 pub async fn main() -> ExitCode {
@@ -231,10 +231,7 @@ pub fn router(state: AppState) -> Router {
             routes,
             {
                 let state = state.clone();
-                move || {
-                    provide_context(state.config.clone());
-                    provide_context(state.clone())
-                }
+                move || provide_context(state.clone())
             },
             move || shell(leptos_options.clone()),
         )

@@ -26,7 +26,7 @@ const LARGE_GALLERY: usize = 10_000;
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
-    pub leptos_options: LeptosOptions,
+    pub(crate) leptos_options: LeptosOptions,
     pub config: Arc<Config>,
     pub db: Db,
     pub faces: FaceEngine,
@@ -34,21 +34,21 @@ pub struct AppState {
     /// Every live session, so a signed-in page view reads memory, not the database.
     pub sessions: SessionStore,
     /// Keeps the gallery and the sessions in step with the other instances on this database.
-    pub changes: ChangeFeed,
+    pub(crate) changes: ChangeFeed,
     pub live: LiveStore,
     /// Faces that passed, waiting for their PIN.
-    pub tickets: LoginTickets,
-    pub passkeys: Passkeys,
+    pub(crate) tickets: LoginTickets,
+    pub(crate) passkeys: Passkeys,
     /// Seals and opens the stored face templates (`crate::at_rest`).
     pub templates: TemplateCipher,
     /// The OpenID Connect provider's signing keys and clients (`crate::oidc`).
-    pub oidc: crate::oidc::Provider,
+    pub(crate) oidc: crate::oidc::Provider,
     /// Forward-auth cookies of the applications behind a reverse proxy (`crate::forward_auth`).
     pub forward_grants: ForwardGrants,
     /// Registering, logging in, sessions, passkeys: the identity layer, apart from HTTP.
-    pub accounts: Accounts,
+    pub(crate) accounts: Accounts,
     /// Owns the background loops; `server::serve` stops them at shutdown.
-    pub background: Background,
+    pub(crate) background: Background,
 }
 
 impl AppState {

@@ -7,15 +7,15 @@ mod pin;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
-pub use pin::{PIN_MAX, PIN_MIN, validate_pin};
+pub(crate) use pin::{PIN_MAX, PIN_MIN, validate_pin};
 
-pub const USERNAME_MIN: usize = 3;
-pub const USERNAME_MAX: usize = 32;
+pub(crate) const USERNAME_MIN: usize = 3;
+pub(crate) const USERNAME_MAX: usize = 32;
 /// RFC 5321's limit on a forward path.
-pub const EMAIL_MAX: usize = 254;
+pub(crate) const EMAIL_MAX: usize = 254;
 
 /// 3-32 characters: letters, digits, `_`, `.`, `-`.
-pub fn validate_username(username: &str) -> Result<(), String> {
+pub(crate) fn validate_username(username: &str) -> Result<(), String> {
     let length = username.chars().count();
     if !(USERNAME_MIN..=USERNAME_MAX).contains(&length) {
         return Err(format!(
@@ -35,7 +35,7 @@ pub fn validate_username(username: &str) -> Result<(), String> {
 }
 
 /// A practical check of address syntax: `local@domain.tld`, no spaces, one `@`.
-pub fn validate_email(email: &str) -> Result<(), String> {
+pub(crate) fn validate_email(email: &str) -> Result<(), String> {
     let invalid = || Err("Enter an email address like name@example.org.".to_string());
     if email.is_empty()
         || email.len() > EMAIL_MAX
@@ -58,22 +58,22 @@ pub fn validate_email(email: &str) -> Result<(), String> {
 /// A user who has just registered.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Registered {
-    pub user_id: String,
-    pub username: String,
+    pub(crate) user_id: String,
+    pub(crate) username: String,
 }
 
 /// The signed-in user, as the pages and the greeting see them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedInUser {
-    pub user_id: String,
-    pub username: String,
+    pub(crate) user_id: String,
+    pub(crate) username: String,
     /// The login before the current one (RFC 3339, UTC), if any.
-    pub previous_login_at: Option<String>,
+    pub(crate) previous_login_at: Option<String>,
 }
 
 /// What a login asks for after the face check.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum LoginStep {
+pub(crate) enum LoginStep {
     /// Signed in: the session cookie is set.
     SignedIn(SignedInUser),
     /// The face was recognised; the second factor must confirm it.
@@ -84,10 +84,10 @@ pub enum LoginStep {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SecondFactorPrompt {
-    pub ticket: String,
+    pub(crate) ticket: String,
     /// What the account can confirm with: `pin`, and `passkey` once one was added.
-    pub factors: Vec<String>,
-    pub expires_in_secs: u64,
+    pub(crate) factors: Vec<String>,
+    pub(crate) expires_in_secs: u64,
 }
 
 /// "2026-11-28T14:03:05.123Z" → "2026-11-28 14:03 UTC"; the same on server and browser.
@@ -101,17 +101,17 @@ pub fn readable_time(rfc3339: &str) -> String {
 /// One of the account's passkeys, as its owner sees it (`GET /api/account/passkeys`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct PasskeyInfo {
-    pub id: String,
-    pub name: String,
+pub(crate) struct PasskeyInfo {
+    pub(crate) id: String,
+    pub(crate) name: String,
     /// RFC 3339, UTC.
-    pub created_at: String,
+    pub(crate) created_at: String,
     /// The latest login it confirmed, if any.
-    pub last_used_at: Option<String>,
+    pub(crate) last_used_at: Option<String>,
 }
 
 /// Longest passkey name, in characters.
-pub const PASSKEY_NAME_MAX: usize = 64;
+pub(crate) const PASSKEY_NAME_MAX: usize = 64;
 
 /// A passkey's name: 1-64 characters after trimming, no control characters.
 pub fn validate_passkey_name(name: &str) -> Result<(), String> {
@@ -130,16 +130,16 @@ pub fn validate_passkey_name(name: &str) -> Result<(), String> {
 /// One line of an account's history, as its owner sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct ActivityEntry {
+pub(crate) struct ActivityEntry {
     /// RFC 3339, UTC.
-    pub at: String,
+    pub(crate) at: String,
     /// `registered`, `signed_in`, `pin_refused`, `pin_locked`, `signed_out`, …
-    pub event: String,
-    pub success: bool,
+    pub(crate) event: String,
+    pub(crate) success: bool,
     /// The refusal's error code, when refused.
-    pub reason: Option<String>,
-    pub client_address: Option<String>,
-    pub user_agent: Option<String>,
+    pub(crate) reason: Option<String>,
+    pub(crate) client_address: Option<String>,
+    pub(crate) user_agent: Option<String>,
 }
 
 impl ActivityEntry {

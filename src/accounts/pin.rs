@@ -6,8 +6,8 @@
 //! search: what matters is refusing the PINs people pick most (NIST SP 800-63B asks to refuse
 //! "commonly-used, expected, or compromised" values).
 
-pub const PIN_MIN: usize = 6;
-pub const PIN_MAX: usize = 12;
+pub(crate) const PIN_MIN: usize = 6;
+pub(crate) const PIN_MAX: usize = 12;
 
 /// The most common 6-8 digit PINs that the pattern rules below do not already catch (from
 /// published analyses of leaked PIN and password lists: keypad shapes, years, "lucky" numbers).
@@ -21,7 +21,7 @@ const COMMON: &[&str] = &[
 ];
 
 /// Why a PIN is refused, or `Ok` when it may be used.
-pub fn validate_pin(pin: &str) -> Result<(), String> {
+pub(crate) fn validate_pin(pin: &str) -> Result<(), String> {
     let digits: Vec<u8> = pin.bytes().collect();
     if !digits.iter().all(u8::is_ascii_digit) || !(PIN_MIN..=PIN_MAX).contains(&digits.len()) {
         return Err(format!("Choose a PIN of {PIN_MIN} to {PIN_MAX} digits."));

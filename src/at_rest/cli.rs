@@ -67,11 +67,11 @@ async fn migrate_plain(config: &Config) -> Result<String, String> {
 /// What a rotation did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RotateReport {
-    pub new_key: String,
-    pub resealed: usize,
-    pub retired: Vec<String>,
+    pub(crate) new_key: String,
+    pub(crate) resealed: usize,
+    pub(crate) retired: Vec<String>,
     /// Old keys some record still uses (a write raced every pass): run rotate again.
-    pub kept: Vec<String>,
+    pub(crate) kept: Vec<String>,
 }
 
 impl std::fmt::Display for RotateReport {

@@ -126,11 +126,11 @@ impl KeyRing {
         text
     }
 
-    pub fn active(&self) -> &TemplateKey {
+    pub(crate) fn active(&self) -> &TemplateKey {
         &self.keys[0]
     }
 
-    pub fn get(&self, id: &str) -> Option<&TemplateKey> {
+    pub(crate) fn get(&self, id: &str) -> Option<&TemplateKey> {
         self.keys.iter().find(|k| k.id == id)
     }
 
@@ -176,7 +176,7 @@ pub struct FileStamp {
     modified: Option<std::time::SystemTime>,
 }
 
-pub fn stamp(path: &Path) -> std::io::Result<FileStamp> {
+pub(crate) fn stamp(path: &Path) -> std::io::Result<FileStamp> {
     use std::os::unix::fs::MetadataExt;
     let meta = std::fs::metadata(path)?;
     Ok(FileStamp {

@@ -7,10 +7,10 @@
 //! The associated data is [`associated_data`] of the user's id, so a ciphertext copied into
 //! another user's document does not open.
 
-pub mod cli;
+pub(crate) mod cli;
 pub mod keyring;
-pub mod pin;
-pub mod stored;
+pub(crate) mod pin;
+pub(crate) mod stored;
 
 use std::{
     path::{Path, PathBuf},
@@ -40,8 +40,8 @@ const ENCODING_BYTES: usize = ENCODING_LEN * 4;
 /// A user's encodings as stored: encrypted, with the id of the key that sealed them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredTemplates {
-    pub key_id: String,
-    pub nonce: Binary,
+    pub(crate) key_id: String,
+    pub(crate) nonce: Binary,
     pub ciphertext: Binary,
 }
 
@@ -83,7 +83,7 @@ impl std::fmt::Debug for TemplateCipher {
 }
 
 /// The associated data of a user's record: binds the ciphertext to that user (and this format).
-pub fn associated_data(user_id: &ObjectId) -> Vec<u8> {
+pub(crate) fn associated_data(user_id: &ObjectId) -> Vec<u8> {
     format!("facegate face templates v1 user {}", user_id.to_hex()).into_bytes()
 }
 
@@ -114,7 +114,7 @@ impl TemplateCipher {
     }
 
     /// The keyring in use now.
-    pub fn ring(&self) -> Arc<KeyRing> {
+    pub(crate) fn ring(&self) -> Arc<KeyRing> {
         // A poisoned lock only means a panic elsewhere while swapping an Arc: keep the ring.
         self.inner.ring.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
@@ -184,7 +184,7 @@ impl TemplateCipher {
 
 /// Packs an encoding as 128 little-endian f32. dlib computes the descriptor in f32, so the
 /// narrowing from the f64 the binding hands out loses nothing.
-pub fn encoding_to_binary(encoding: &[f32]) -> Binary {
+pub(crate) fn encoding_to_binary(encoding: &[f32]) -> Binary {
     let bytes = encoding.iter().flat_map(|v| v.to_le_bytes()).collect();
     Binary {
         subtype: BinarySubtype::Generic,
@@ -193,7 +193,7 @@ pub fn encoding_to_binary(encoding: &[f32]) -> Binary {
 }
 
 /// The inverse of [`encoding_to_binary`]; `None` when the length is not a whole number of f32.
-pub fn binary_to_encoding(binary: &Binary) -> Option<Vec<f32>> {
+pub(crate) fn binary_to_encoding(binary: &Binary) -> Option<Vec<f32>> {
     if !binary.bytes.len().is_multiple_of(4) {
         return None;
     }
@@ -207,7 +207,7 @@ pub fn binary_to_encoding(binary: &Binary) -> Option<Vec<f32>> {
 }
 
 /// Seals with one particular key (rotation seals with the new key whatever the file says).
-pub fn seal_with(
+pub(crate) fn seal_with(
     key: &TemplateKey,
     user_id: &ObjectId,
     encodings: &[Encoding],

@@ -18,18 +18,22 @@ use super::{KeyRing, TemplateCipher, TemplateError, TemplateKey, open_bytes, sea
 /// A user's PIN hash as stored: encrypted, with the id of the key that sealed it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SealedPin {
-    pub key_id: String,
-    pub nonce: Binary,
-    pub ciphertext: Binary,
+    pub(crate) key_id: String,
+    pub(crate) nonce: Binary,
+    pub(crate) ciphertext: Binary,
 }
 
 /// Binds a sealed PIN hash to its user (and keeps it apart from the face templates' records).
-pub fn pin_associated_data(user_id: &ObjectId) -> Vec<u8> {
+pub(crate) fn pin_associated_data(user_id: &ObjectId) -> Vec<u8> {
     format!("facegate pin hash v1 user {}", user_id.to_hex()).into_bytes()
 }
 
 /// Seals `phc` (an Argon2id PHC string) for `user_id` with `key`.
-pub fn seal_pin_with(key: &TemplateKey, user_id: &ObjectId, phc: &str) -> Result<SealedPin, TemplateError> {
+pub(crate) fn seal_pin_with(
+    key: &TemplateKey,
+    user_id: &ObjectId,
+    phc: &str,
+) -> Result<SealedPin, TemplateError> {
     let (nonce, ciphertext) = seal_bytes(key, &pin_associated_data(user_id), phc.as_bytes())?;
     Ok(SealedPin {
         key_id: key.id().to_string(),

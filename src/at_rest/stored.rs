@@ -16,12 +16,12 @@ use crate::{db::Db, face::Encoding};
 /// The field older versions stored plain encodings in (one 512-byte binary per encoding).
 pub const PLAIN_FIELD: &str = "face_encodings";
 /// The field the encrypted templates live in.
-pub const FIELD: &str = "face_templates";
+pub(crate) const FIELD: &str = "face_templates";
 
 /// The field older versions stored the PIN's PHC string in, unsealed.
-pub const PLAIN_PIN_FIELD: &str = "pin_hash";
+pub(crate) const PLAIN_PIN_FIELD: &str = "pin_hash";
 /// The field the sealed PIN hash lives in.
-pub const PIN_FIELD: &str = "pin_sealed";
+pub(crate) const PIN_FIELD: &str = "pin_sealed";
 
 fn plain_filter() -> Document {
     doc! { "$or": [ { PLAIN_FIELD: { "$exists": true } }, { PLAIN_PIN_FIELD: { "$exists": true } } ] }
@@ -39,9 +39,9 @@ pub struct Migrated {
     /// Users whose plain encodings were sealed: id and name.
     pub faces: Vec<(ObjectId, String)>,
     /// Users whose plain PIN hash was sealed.
-    pub pins: Vec<(ObjectId, String)>,
+    pub(crate) pins: Vec<(ObjectId, String)>,
     /// Plain fields removed without sealing: the user already had a sealed record, which wins.
-    pub dropped: usize,
+    pub(crate) dropped: usize,
 }
 
 /// Seals every plain field (`face_encodings`, `pin_hash`) with the active key, bound to its user,
@@ -116,12 +116,12 @@ fn plain_encodings(user: &Document) -> Vec<Encoding> {
 }
 
 /// A user's stored templates as read from the database.
-pub struct StoredUser {
-    pub id: ObjectId,
+pub(crate) struct StoredUser {
+    pub(crate) id: ObjectId,
     /// `None` when the document has no (readable) `face_templates` field.
-    pub templates: Option<StoredTemplates>,
+    pub(crate) templates: Option<StoredTemplates>,
     /// The other fields asked for (those the user has).
-    pub also: Document,
+    pub(crate) also: Document,
 }
 
 /// Every user's id and templates, plus the fields named in `also`, read in one pass.
@@ -130,7 +130,11 @@ pub async fn all(db: &Db, also: &[&str]) -> mongodb::error::Result<Vec<StoredUse
 }
 
 /// [`all`] for the users that `filter` selects.
-pub async fn matching(db: &Db, filter: Document, also: &[&str]) -> mongodb::error::Result<Vec<StoredUser>> {
+pub(crate) async fn matching(
+    db: &Db,
+    filter: Document,
+    also: &[&str],
+) -> mongodb::error::Result<Vec<StoredUser>> {
     let mut projection = doc! { "_id": 1, FIELD: 1 };
     for field in also {
         projection.insert(*field, 1);
@@ -163,10 +167,10 @@ pub async fn matching(db: &Db, filter: Document, also: &[&str]) -> mongodb::erro
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct ResealPass {
     /// Records now sealed with the new key.
-    pub resealed: usize,
+    pub(crate) resealed: usize,
     /// Records that changed (or went away) between the read and the write; the next pass
     /// looks at them again.
-    pub raced: usize,
+    pub(crate) raced: usize,
 }
 
 /// Re-seals with `key` every record not yet sealed with it, opening each with `cipher`'s keys.
@@ -215,7 +219,7 @@ pub async fn reseal_pass(
 }
 
 /// The sealed PIN hash of a user read with [`PIN_FIELD`] among the fields asked for.
-pub fn sealed_pin(user: &StoredUser) -> Option<SealedPin> {
+pub(crate) fn sealed_pin(user: &StoredUser) -> Option<SealedPin> {
     let sealed = user.also.get_document(PIN_FIELD).ok()?;
     bson::from_document(sealed.clone()).ok()
 }

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 #[derive(clap::Subcommand, Debug, Clone, PartialEq, Eq)]
-pub enum KeysCommand {
+pub(crate) enum KeysCommand {
     /// Create a key file holding one new random key (mode 0600). Never overwrites a file.
     New {
         /// Where to create it [default: the template-key-file setting]
@@ -87,13 +87,13 @@ pub enum SigningKeysCommand {
 
 /// What `facegate eval` takes.
 #[derive(clap::Args, Debug, Clone, PartialEq)]
-pub struct EvalArgs {
+pub(crate) struct EvalArgs {
     /// A folder holding one folder per person, each with that person's photos (JPEG, PNG, WebP).
-    pub dir: PathBuf,
+    pub(crate) dir: PathBuf,
     /// Where `eval.json` and `det.png` go.
     #[arg(long, default_value = "target/eval")]
-    pub out: PathBuf,
+    pub(crate) out: PathBuf,
     /// The false match rate to find a threshold for.
     #[arg(long, default_value_t = 0.001)]
-    pub target_fmr: f64,
+    pub(crate) target_fmr: f64,
 }

@@ -28,37 +28,37 @@ pub struct Config {
 
     /// Database name inside that server.
     #[arg(long, env = "FACEGATE_DATABASE", default_value = "facegate")]
-    pub database: String,
+    pub(crate) database: String,
 
     /// How long to keep retrying the database at start-up before giving up, in seconds.
     #[arg(long, env = "FACEGATE_DB_CONNECT_TIMEOUT_SECS", default_value_t = 20)]
-    pub db_connect_timeout_secs: u64,
+    pub(crate) db_connect_timeout_secs: u64,
 
     /// Folder holding dlib's model files (`make models` puts them there).
     #[arg(long, env = "FACEGATE_MODELS_DIR", default_value = "models")]
-    pub models_dir: PathBuf,
+    pub(crate) models_dir: PathBuf,
 
     /// Address to listen on; overrides Leptos' `site-addr` (`LEPTOS_SITE_ADDR`).
     #[arg(long, env = "FACEGATE_LISTEN")]
-    pub listen: Option<SocketAddr>,
+    pub(crate) listen: Option<SocketAddr>,
 
     /// Log format: `text` for people, `json` for log collectors. Levels come from `RUST_LOG`.
     #[arg(long, env = "FACEGATE_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
-    pub log_format: String,
+    pub(crate) log_format: String,
 
     /// Always mark the session cookie `Secure` (set this when facegate is served over HTTPS; an
     /// https `public-origin`, or a trusted proxy's `X-Forwarded-Proto: https`, also turns it on).
     #[arg(long, env = "FACEGATE_SECURE_COOKIES", default_value_t = false, action = clap::ArgAction::Set)]
-    pub secure_cookies: bool,
+    pub(crate) secure_cookies: bool,
 
     /// Send `Strict-Transport-Security: max-age=31536000` (a year) on every HTTPS response, so
     /// browsers stop using plain HTTP for this host. Turn it on once HTTPS is there to stay.
     #[arg(long, env = "FACEGATE_HSTS", default_value_t = false, action = clap::ArgAction::Set)]
-    pub hsts: bool,
+    pub(crate) hsts: bool,
 
     /// Largest request body accepted, in bytes; refused with 413 before it is read.
     #[arg(long, env = "FACEGATE_MAX_BODY_BYTES", default_value_t = 8 * 1024 * 1024)]
-    pub max_body_bytes: usize,
+    pub(crate) max_body_bytes: usize,
 
     /// Key file that encrypts the stored face templates: one `<key-id> <base64 of 32 bytes>` a
     /// line, the first seals new templates (docs/security.md). Must not be readable by others.
@@ -68,55 +68,55 @@ pub struct Config {
         env = "FACEGATE_TEMPLATE_KEY_FILE",
         default_value = "data/template-keys"
     )]
-    pub template_key_file: PathBuf,
+    pub(crate) template_key_file: PathBuf,
 
     /// How often a running server checks the key file for a change (`facegate keys rotate`), in
     /// seconds.
     #[arg(long, env = "FACEGATE_TEMPLATE_KEY_RELOAD_SECS", default_value_t = 5,
           value_parser = clap::value_parser!(u64).range(1..=300))]
-    pub template_key_reload_secs: u64,
+    pub(crate) template_key_reload_secs: u64,
 
     /// After SIGTERM or Ctrl-C, seconds during which the server still accepts requests while
     /// `/healthz` answers 503 "draining", so a load balancer stops sending new ones first.
     #[arg(long, env = "FACEGATE_SHUTDOWN_GRACE_SECS", default_value_t = 2,
           value_parser = clap::value_parser!(u64).range(0..=300))]
-    pub shutdown_grace_secs: u64,
+    pub(crate) shutdown_grace_secs: u64,
 
     /// After SIGTERM or Ctrl-C, seconds until the process exits however many requests are still
     /// running (counted from the signal, grace included).
     #[arg(long, env = "FACEGATE_SHUTDOWN_DEADLINE_SECS", default_value_t = 20,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub shutdown_deadline_secs: u64,
+    pub(crate) shutdown_deadline_secs: u64,
 
     #[command(flatten)]
     pub face: crate::face::settings::FaceSettings,
 
     #[command(flatten)]
-    pub live: crate::live::ssr::settings::LiveSettings,
+    pub(crate) live: crate::live::ssr::settings::LiveSettings,
 
     #[command(flatten)]
     pub accounts: crate::accounts::ssr::settings::AccountSettings,
 
     #[command(flatten)]
-    pub http: crate::http::settings::HttpSettings,
+    pub(crate) http: crate::http::settings::HttpSettings,
 
     #[command(flatten)]
-    pub metrics: crate::metrics::settings::MetricsSettings,
+    pub(crate) metrics: crate::metrics::settings::MetricsSettings,
 
     #[command(flatten)]
-    pub oidc: crate::oidc::settings::OidcSettings,
+    pub(crate) oidc: crate::oidc::settings::OidcSettings,
 
     #[command(flatten)]
-    pub forward_auth: crate::forward_auth::settings::ForwardAuthSettings,
+    pub(crate) forward_auth: crate::forward_auth::settings::ForwardAuthSettings,
 
     /// Without a command, facegate serves the app.
     #[command(subcommand)]
-    pub command: Option<Command>,
+    pub(crate) command: Option<Command>,
 }
 
 /// What the binary does other than serving.
 #[derive(clap::Subcommand, Debug, Clone, PartialEq)]
-pub enum Command {
+pub(crate) enum Command {
     /// Manage the keys that encrypt the stored face templates (docs/security.md).
     ///
     /// Settings go before `keys`, or come from the environment and Leptos.toml as for the

@@ -12,26 +12,26 @@ use serde::{Deserialize, Serialize};
 
 use super::Db;
 
-pub const COLLECTION: &str = "audit";
+pub(crate) const COLLECTION: &str = "audit";
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct AuditDoc {
     #[serde(rename = "_id")]
-    pub id: ObjectId,
-    pub user_id: ObjectId,
-    pub at: DateTime,
+    pub(crate) id: ObjectId,
+    pub(crate) user_id: ObjectId,
+    pub(crate) at: DateTime,
     /// What happened: `signed_in`, `pin_refused`, `pin_locked`, `signed_out`, … (see
     /// `accounts::ssr::audit::Event`).
     pub event: String,
     /// Whether it let someone in (`true`) or was refused (`false`).
-    pub success: bool,
+    pub(crate) success: bool,
     /// The refusal's error code, when refused.
     #[serde(default)]
-    pub reason: Option<String>,
+    pub(crate) reason: Option<String>,
     #[serde(default)]
-    pub client_address: Option<String>,
+    pub(crate) client_address: Option<String>,
     #[serde(default)]
-    pub user_agent: Option<String>,
+    pub(crate) user_agent: Option<String>,
 }
 
 impl Db {

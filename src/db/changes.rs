@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Db, sessions::SessionDoc};
 
-pub const COLLECTION: &str = "changes";
+pub(crate) const COLLECTION: &str = "changes";
 const COUNTERS: &str = "counters";
 const COUNTER_ID: &str = "changes";
 
@@ -26,7 +26,7 @@ pub const KEPT_FOR: std::time::Duration = std::time::Duration::from_secs(3 * 60)
 // Externally tagged (`{"enrolled": {…}}`): BSON's own types (ids, dates, binaries) do not
 // survive the buffering an internally tagged enum needs.
 #[serde(rename_all = "snake_case")]
-pub enum Change {
+pub(crate) enum Change {
     /// A new account. Only its id: no secret (sealed or not) goes into the log, which every
     /// instance reads; followers read the record itself by id (entries of older versions, with
     /// more fields, read the same way).
@@ -70,11 +70,11 @@ pub enum Change {
 pub struct ChangeDoc {
     /// The change's number, from the `counters` collection: unique and increasing.
     #[serde(rename = "_id")]
-    pub seq: i64,
-    pub at: DateTime,
+    pub(crate) seq: i64,
+    pub(crate) at: DateTime,
     /// The instance that made it (it applied the change itself already).
-    pub origin: String,
-    pub change: Change,
+    pub(crate) origin: String,
+    pub(crate) change: Change,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -112,7 +112,7 @@ pub async fn last_seq(db: &Db) -> mongodb::error::Result<i64> {
 }
 
 /// Appends a change under a number taken with [`next_seq`].
-pub async fn append(db: &Db, seq: i64, origin: &str, change: Change) -> mongodb::error::Result<()> {
+pub(crate) async fn append(db: &Db, seq: i64, origin: &str, change: Change) -> mongodb::error::Result<()> {
     let entry = ChangeDoc {
         seq,
         at: DateTime::now(),
@@ -187,7 +187,7 @@ pub async fn purge_old(db: &Db) -> mongodb::error::Result<u64> {
 /// nothing but the id, and goes with the log's tail (entries naming only a session's token
 /// hash, which no longer leads anywhere, go with it too). Followers that had not read them yet
 /// skip them; the deletion that follows removes what they had applied.
-pub async fn forget_user(db: &Db, user_id: ObjectId) -> mongodb::error::Result<u64> {
+pub(crate) async fn forget_user(db: &Db, user_id: ObjectId) -> mongodb::error::Result<u64> {
     let result = db
         .changes()
         .update_many(

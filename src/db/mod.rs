@@ -1,10 +1,10 @@
 //! MongoDB (5.0+) or FerretDB: what outlives a process. Request paths insert; reads happen at
 //! start-up and in background loops (docs/architecture.md, docs/deploy.md).
 
-pub mod audit;
+pub(crate) mod audit;
 pub mod changes;
 pub mod housekeeping;
-pub mod passkeys;
+pub(crate) mod passkeys;
 pub mod pin_locks;
 pub mod sessions;
 pub mod users;
@@ -89,6 +89,10 @@ impl Db {
         changes::ensure_indexes(&db)
             .await
             .map_err(failed(changes::COLLECTION))?;
+        // A passkey ceremony reads one account's passkeys (MongoDB: by this index).
+        passkeys::ensure_indexes(&db)
+            .await
+            .map_err(failed(passkeys::COLLECTION))?;
         Ok(db)
     }
 
@@ -104,7 +108,7 @@ impl Db {
 /// An ascending index on `field`, named after it; `ttl` makes it a TTL index. Real MongoDB
 /// answers every query facegate makes from an index; FerretDB v1 creates them but scans anyway,
 /// which is why hot paths read from memory (docs/deploy.md).
-pub(crate) fn plain_index(field: &str, ttl: Option<Duration>) -> IndexModel {
+pub fn plain_index(field: &str, ttl: Option<Duration>) -> IndexModel {
     let name = match ttl {
         Some(_) => format!("{field}_ttl"),
         None => field.to_string(),
@@ -120,7 +124,7 @@ pub(crate) fn plain_index(field: &str, ttl: Option<Duration>) -> IndexModel {
 /// (compound, descending) keys, so start-up only creates what is missing. Instances starting
 /// together race to create them: a failure is followed by a second look, and only an index
 /// still missing then is an error.
-pub(crate) async fn create_missing_indexes<T: Send + Sync>(
+pub async fn create_missing_indexes<T: Send + Sync>(
     collection: &mongodb::Collection<T>,
     indexes: Vec<IndexModel>,
 ) -> mongodb::error::Result<()> {

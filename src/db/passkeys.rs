@@ -9,26 +9,26 @@ use serde::{Deserialize, Serialize};
 
 use super::Db;
 
-pub const COLLECTION: &str = "passkeys";
+pub(crate) const COLLECTION: &str = "passkeys";
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct PasskeyDoc {
+pub(crate) struct PasskeyDoc {
     #[serde(rename = "_id")]
-    pub id: ObjectId,
-    pub user_id: ObjectId,
+    pub(crate) id: ObjectId,
+    pub(crate) user_id: ObjectId,
     /// webauthn-rs' `Passkey` as JSON: its byte fields then round-trip exactly, whatever the
     /// database's BSON conventions.
-    pub credential: String,
+    pub(crate) credential: String,
     /// The owner's name for it (passkeys added before names existed have none).
     #[serde(default)]
-    pub name: String,
-    pub created_at: DateTime,
+    pub(crate) name: String,
+    pub(crate) created_at: DateTime,
     #[serde(default)]
-    pub last_used_at: Option<DateTime>,
+    pub(crate) last_used_at: Option<DateTime>,
 }
 
 impl Db {
-    pub fn passkeys(&self) -> Collection<PasskeyDoc> {
+    pub(crate) fn passkeys(&self) -> Collection<PasskeyDoc> {
         self.database().collection(COLLECTION)
     }
 }

@@ -21,33 +21,33 @@ use serde::{Deserialize, Serialize};
 
 use super::{Db, is_duplicate_key};
 
-pub const COLLECTION: &str = "pin_locks";
+pub(crate) const COLLECTION: &str = "pin_locks";
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct PinLockDoc {
     #[serde(rename = "_id")]
     pub key: String,
     /// The accounts of the subject (for export and deletion).
-    pub user_ids: Vec<ObjectId>,
+    pub(crate) user_ids: Vec<ObjectId>,
     /// Per client: wrong PINs in a row (the check in progress included). Per subject: wrong PINs
     /// in the current window.
     pub failures: u32,
     /// Per client: no PIN is checked before this time — a lock, or a check in progress.
     #[serde(default)]
-    pub blocked_until: Option<DateTime>,
+    pub(crate) blocked_until: Option<DateTime>,
     /// Per client: the check in progress holding the document.
     #[serde(default)]
-    pub lease: Option<String>,
+    pub(crate) lease: Option<String>,
     #[serde(default)]
-    pub last_failure_at: Option<DateTime>,
+    pub(crate) last_failure_at: Option<DateTime>,
     /// Per subject: when the current window began.
     #[serde(default)]
-    pub window_start: Option<DateTime>,
+    pub(crate) window_start: Option<DateTime>,
 }
 
 /// What [`Db::reserve_pin_check`] found.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Reservation {
+pub(crate) enum Reservation {
     /// The check may run; `failures` counts it already (as wrong until it proves right).
     Granted { failures: u32 },
     /// Another check of this client and subject is running (on some instance).
@@ -69,7 +69,7 @@ impl Db {
     /// one conditional update (an upsert; a document that exists but does not qualify makes the
     /// insert collide on `_id`). The attempt is counted as wrong at once, so a crash mid-check
     /// never hands out a free guess.
-    pub async fn reserve_pin_check(
+    pub(crate) async fn reserve_pin_check(
         &self,
         key: &str,
         user_ids: &[ObjectId],
@@ -110,7 +110,7 @@ impl Db {
     }
 
     /// Ends a check whose PIN was wrong: the client stays blocked for `lock` (if any).
-    pub async fn release_wrong_pin(
+    pub(crate) async fn release_wrong_pin(
         &self,
         key: &str,
         lease: &str,
@@ -131,7 +131,7 @@ impl Db {
 
     /// Ends a check that was not a wrong PIN (refused before the PIN was tried, or a PIN two
     /// accounts share): the attempt is uncounted.
-    pub async fn release_unchecked(&self, key: &str, lease: &str) -> mongodb::error::Result<()> {
+    pub(crate) async fn release_unchecked(&self, key: &str, lease: &str) -> mongodb::error::Result<()> {
         self.pin_locks()
             .update_one(
                 doc! { "_id": key, "lease": lease },
@@ -146,7 +146,7 @@ impl Db {
     }
 
     /// A right PIN: the client's wrong PINs are forgotten.
-    pub async fn release_right_pin(&self, key: &str, lease: &str) -> mongodb::error::Result<()> {
+    pub(crate) async fn release_right_pin(&self, key: &str, lease: &str) -> mongodb::error::Result<()> {
         self.pin_locks()
             .delete_one(doc! { "_id": key, "lease": lease })
             .await
@@ -156,7 +156,7 @@ impl Db {
     /// Counts one guess against the subject's budget of `budget` per `window`; `None` when the
     /// budget is spent. Two conditional updates: start a new window if the old one has ended,
     /// then count if under the budget (an upsert colliding on `_id` when it is not).
-    pub async fn count_daily_guess(
+    pub(crate) async fn count_daily_guess(
         &self,
         subject: &str,
         user_ids: &[ObjectId],
@@ -191,7 +191,7 @@ impl Db {
     }
 
     /// Gives back a guess counted by [`Self::count_daily_guess`] that was not wrong.
-    pub async fn uncount_daily_guess(&self, subject: &str) -> mongodb::error::Result<()> {
+    pub(crate) async fn uncount_daily_guess(&self, subject: &str) -> mongodb::error::Result<()> {
         self.pin_locks()
             .update_one(
                 doc! { "_id": subject, "failures": { "$gt": 0 } },
@@ -202,7 +202,7 @@ impl Db {
     }
 
     /// The subject's day window document, if any.
-    pub async fn daily_guesses(&self, subject: &str) -> mongodb::error::Result<Option<PinLockDoc>> {
+    pub(crate) async fn daily_guesses(&self, subject: &str) -> mongodb::error::Result<Option<PinLockDoc>> {
         self.pin_locks().find_one(doc! { "_id": subject }).await
     }
 

@@ -9,17 +9,17 @@ use serde::{Deserialize, Serialize};
 
 use super::Db;
 
-pub const COLLECTION: &str = "sessions";
+pub(crate) const COLLECTION: &str = "sessions";
 /// Sessions ended by a logout or a new login in the same browser, by token hash. Ending a
 /// session is then an insert here; deleting its row (a scan of `sessions` on FerretDB) waits for
 /// the background purge. Every read of `sessions` leaves these out.
-pub const ENDED: &str = "ended_sessions";
+pub(crate) const ENDED: &str = "ended_sessions";
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct EndedDoc {
+pub(crate) struct EndedDoc {
     #[serde(rename = "_id")]
     pub token_hash: String,
-    pub ended_at: DateTime,
+    pub(crate) ended_at: DateTime,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -53,13 +53,13 @@ impl Db {
         self.database().collection(COLLECTION)
     }
 
-    pub fn ended_sessions(&self) -> Collection<EndedDoc> {
+    pub(crate) fn ended_sessions(&self) -> Collection<EndedDoc> {
         self.database().collection(ENDED)
     }
 }
 
 /// Records that a session has ended (an insert; ending it twice is fine).
-pub async fn mark_ended(db: &Db, token_hash: &str) -> mongodb::error::Result<()> {
+pub(crate) async fn mark_ended(db: &Db, token_hash: &str) -> mongodb::error::Result<()> {
     let ended = EndedDoc {
         token_hash: token_hash.to_string(),
         ended_at: DateTime::now(),

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::Db;
 use crate::at_rest::{SealedPin, StoredTemplates};
 
-pub const COLLECTION: &str = "users";
+pub(crate) const COLLECTION: &str = "users";
 
 /// A stored user. No picture is ever stored: only the face encodings.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

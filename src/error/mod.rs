@@ -17,8 +17,8 @@ pub use server::AppError;
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[error("{message}")]
 pub struct ApiError {
-    pub error: String,
-    pub message: String,
+    pub(crate) error: String,
+    pub(crate) message: String,
 }
 
 impl FromServerFnError for ApiError {

@@ -62,7 +62,7 @@ pub enum AppError {
 }
 
 impl AppError {
-    pub fn status(&self) -> StatusCode {
+    pub(crate) fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -80,7 +80,7 @@ impl AppError {
     }
 
     /// A stable, machine-readable code for clients.
-    pub fn code(&self) -> &'static str {
+    pub(crate) fn code(&self) -> &'static str {
         match self {
             Self::BadRequest { code, .. }
             | Self::Unprocessable { code, .. }
@@ -101,7 +101,7 @@ impl AppError {
     }
 
     /// What the person sees. Internal details stay in the log.
-    pub fn public_message(&self) -> String {
+    pub(crate) fn public_message(&self) -> String {
         match self {
             Self::DatabaseUnavailable(_) => {
                 "The database is unavailable right now. Please try again in a minute.".into()
@@ -112,7 +112,7 @@ impl AppError {
     }
 
     /// Logs server-side causes; client mistakes are only traced.
-    pub fn log(&self) {
+    pub(crate) fn log(&self) {
         match self {
             Self::DatabaseUnavailable(cause) => tracing::error!(error = %cause, "database unavailable"),
             Self::Internal(cause) => tracing::error!(error = %cause, "internal error"),
@@ -134,7 +134,7 @@ impl From<AppError> for ApiError {
 
 impl AppError {
     /// Seconds for a `Retry-After` header, when the refusal has a known end.
-    pub fn retry_after_secs(&self) -> Option<u64> {
+    pub(crate) fn retry_after_secs(&self) -> Option<u64> {
         match self {
             Self::RetryLater { retry_after, .. } => Some(retry_after.as_secs_f64().ceil().max(1.0) as u64),
             // The driver re-checks the database every second; a few seconds covers a restart.
@@ -163,7 +163,7 @@ impl IntoResponse for AppError {
 
 impl AppError {
     /// For server functions: logs, sets the response status, and hands the page its message.
-    pub fn into_server_fn_error(self) -> ApiError {
+    pub(crate) fn into_server_fn_error(self) -> ApiError {
         self.log();
         if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
             response.set_status(self.status());

@@ -6,13 +6,13 @@
 //! histograms) to `--out`.
 
 mod plot;
-pub mod rates;
+pub(crate) mod rates;
 
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-pub use crate::config::commands::EvalArgs;
+pub(crate) use crate::config::commands::EvalArgs;
 use crate::{
     config::Config,
     face::{Encoding, FaceEngine, ImageInput},

@@ -7,8 +7,8 @@ use serde::Serialize;
 /// The distances of every pair of encodings, split by whether both belong to one person.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct PairDistances {
-    pub genuine: Vec<f32>,
-    pub impostor: Vec<f32>,
+    pub(crate) genuine: Vec<f32>,
+    pub(crate) impostor: Vec<f32>,
 }
 
 impl PairDistances {
@@ -69,20 +69,20 @@ fn ratio(part: usize, whole: usize) -> f64 {
 /// The error rates at one threshold.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Rates {
-    pub threshold: f32,
-    pub fmr: f64,
-    pub fnmr: f64,
-    pub false_matches: usize,
-    pub false_non_matches: usize,
+    pub(crate) threshold: f32,
+    pub(crate) fmr: f64,
+    pub(crate) fnmr: f64,
+    pub(crate) false_matches: usize,
+    pub(crate) false_non_matches: usize,
 }
 
 /// Minimum, median and maximum of sorted distances.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Spread {
-    pub pairs: usize,
-    pub min: Option<f32>,
-    pub median: Option<f32>,
-    pub max: Option<f32>,
+    pub(crate) pairs: usize,
+    pub(crate) min: Option<f32>,
+    pub(crate) median: Option<f32>,
+    pub(crate) max: Option<f32>,
 }
 
 pub fn spread(sorted: &[f32]) -> Spread {

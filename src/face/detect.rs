@@ -65,7 +65,7 @@ impl FaceRect {
     }
 
     /// dlib's rectangle: right and bottom inclusive.
-    pub(crate) fn to_dlib(self) -> Rectangle {
+    pub fn to_dlib(self) -> Rectangle {
         Rectangle {
             left: self.left as _,
             top: self.top as _,
@@ -96,7 +96,7 @@ pub struct DetectOptions {
 }
 
 /// The faces in `frame`, largest first.
-pub(crate) fn detect_faces(
+pub fn detect_faces(
     detector: &Detector,
     frame: &Frame,
     options: DetectOptions,

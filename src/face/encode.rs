@@ -31,7 +31,7 @@ impl Landmarks {
     }
 }
 
-pub(crate) fn predict_landmarks(
+pub fn predict_landmarks(
     predictor: &LandmarkPredictor,
     frame: &Frame,
     face: &FaceRect,
@@ -42,7 +42,7 @@ pub(crate) fn predict_landmarks(
         .map_err(|e| FaceError::dlib("landmark prediction", e))
 }
 
-pub(crate) fn encode_face(
+pub fn encode_face(
     encoder: &FaceEncoderNetwork,
     frame: &Frame,
     landmarks: &Landmarks,

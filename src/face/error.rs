@@ -133,7 +133,7 @@ impl FaceError {
 
 impl FaceError {
     /// dlib threw a C++ exception at `step` (vendor/dlib-face-recognition catches it).
-    pub(crate) fn dlib(step: &str, cause: String) -> Self {
+    pub fn dlib(step: &str, cause: String) -> Self {
         Self::Engine(format!("dlib threw during {step}: {cause}"))
     }
 }

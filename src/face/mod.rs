@@ -21,7 +21,7 @@ mod pipeline;
 mod pool;
 mod pose;
 mod quality;
-pub mod settings;
+pub(crate) mod settings;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -15,7 +15,7 @@ use super::{Encoding, FaceError, FaceSettings, Frame, ImageInput, ModelError, Mo
 pub struct FaceAnalysis {
     pub encoding: Encoding,
     /// Where the face is, in pixels of the original picture (clipped to it).
-    pub face: FaceBox,
+    pub(crate) face: FaceBox,
     pub quality: QualityReport,
 }
 

@@ -8,8 +8,8 @@ use serde::Serialize;
 /// Pitch > 0: the nose points up.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct HeadPose {
-    pub yaw_degrees: f64,
-    pub pitch_degrees: f64,
+    pub(crate) yaw_degrees: f64,
+    pub(crate) pitch_degrees: f64,
 }
 
 /// The six points of the usual generic head model (arbitrary units; x right, y up, z towards

@@ -6,27 +6,27 @@ use clap::ArgAction;
 
 /// The defaults, shared by the clap attributes and [`FaceSettings::default`].
 pub mod defaults {
-    pub const MATCH_THRESHOLD: f64 = 0.6;
+    pub(crate) const MATCH_THRESHOLD: f64 = 0.6;
     /// docs/live.md, "A safer login decision".
-    pub const MATCH_MARGIN: f64 = 0.05;
-    pub const FACE_WORKERS: usize = 0;
-    pub const FACE_QUEUE: usize = 8;
+    pub(crate) const MATCH_MARGIN: f64 = 0.05;
+    pub(crate) const FACE_WORKERS: usize = 0;
+    pub(crate) const FACE_QUEUE: usize = 8;
     /// 6 MiB: its base64 (8 MiB) still fits the default request-body limit.
-    pub const MAX_IMAGE_BYTES: usize = 6 * 1024 * 1024;
-    pub const MAX_IMAGE_SIDE: u32 = 4096;
-    pub const DETECT_MAX_SIDE: u32 = 320;
-    pub const DETECT_RETRY: bool = true;
-    pub const MIN_FACE_SIZE: u32 = 64;
-    pub const MIN_BRIGHTNESS: f64 = 40.0;
-    pub const MAX_BRIGHTNESS: f64 = 215.0;
-    pub const MIN_SHARPNESS: f64 = 2.0;
-    pub const MAX_YAW_DEGREES: f64 = 40.0;
-    pub const MAX_PITCH_DEGREES: f64 = 45.0;
+    pub(crate) const MAX_IMAGE_BYTES: usize = 6 * 1024 * 1024;
+    pub(crate) const MAX_IMAGE_SIDE: u32 = 4096;
+    pub(crate) const DETECT_MAX_SIDE: u32 = 320;
+    pub(crate) const DETECT_RETRY: bool = true;
+    pub(crate) const MIN_FACE_SIZE: u32 = 64;
+    pub(crate) const MIN_BRIGHTNESS: f64 = 40.0;
+    pub(crate) const MAX_BRIGHTNESS: f64 = 215.0;
+    pub(crate) const MIN_SHARPNESS: f64 = 2.0;
+    pub(crate) const MAX_YAW_DEGREES: f64 = 40.0;
+    pub(crate) const MAX_PITCH_DEGREES: f64 = 45.0;
 }
 
 /// The safe ranges of the matching settings (docs/face-engine.md, "Safe ranges"); start-up
 /// refuses anything outside them.
-pub mod safe_range {
+pub(crate) mod safe_range {
     use std::ops::RangeInclusive;
     /// Above 0.6, dlib's published operating point (99.38 % on LFW), false matches rise fast;
     /// below 0.35 many genuine logins fail (same-person distances measured here: 0.24-0.43).

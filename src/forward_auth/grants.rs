@@ -24,13 +24,13 @@ const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
 /// What a forward-auth cookie stands for.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Grant {
-    pub session_hash: String,
-    pub user_id: ObjectId,
+pub struct Grant {
+    pub(crate) session_hash: String,
+    pub(crate) user_id: ObjectId,
     /// Read from the database when the grant was minted: the hot path reads no database.
-    pub email: String,
+    pub(crate) email: String,
     /// The cookie's `Domain`.
-    pub domain: String,
+    pub(crate) domain: String,
 }
 
 #[derive(Clone, Default)]
@@ -42,7 +42,7 @@ impl ForwardGrants {
     /// A new grant; returns the token for the cookie (only its hash is kept). The session's
     /// earlier grant for the same domain is replaced, so one session holds at most one grant
     /// per domain however often it passes through.
-    pub(crate) fn mint(&self, grant: Grant) -> SessionToken {
+    pub fn mint(&self, grant: Grant) -> SessionToken {
         let token = SessionToken::generate();
         let mut grants = self.write();
         grants.retain(|_, g| g.session_hash != grant.session_hash || g.domain != grant.domain);
@@ -50,16 +50,16 @@ impl ForwardGrants {
         token
     }
 
-    pub(crate) fn get(&self, token: &SessionToken) -> Option<Grant> {
+    pub fn get(&self, token: &SessionToken) -> Option<Grant> {
         self.read().get(&token.hash()).cloned()
     }
 
-    pub(crate) fn remove(&self, token: &SessionToken) {
+    pub fn remove(&self, token: &SessionToken) {
         self.write().remove(&token.hash());
     }
 
     /// Forgets the grants whose session no longer exists; returns how many.
-    pub(crate) fn forget_ended(&self, sessions: &SessionStore) -> usize {
+    pub fn forget_ended(&self, sessions: &SessionStore) -> usize {
         let mut grants = self.write();
         let before = grants.len();
         grants.retain(|_, g| sessions.contains(&g.session_hash));
@@ -75,11 +75,7 @@ impl ForwardGrants {
     }
 
     /// Runs [`Self::forget_ended`] every minute until shutdown.
-    pub(crate) fn sweep_in_background(
-        &self,
-        sessions: SessionStore,
-        background: &crate::background::Background,
-    ) {
+    pub fn sweep_in_background(&self, sessions: SessionStore, background: &crate::background::Background) {
         let grants = self.clone();
         background.every("forward-auth grant sweep", SWEEP_EVERY, move || {
             let forgotten = grants.forget_ended(&sessions);

@@ -31,7 +31,7 @@ const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host")
 const X_FORWARDED_URI: HeaderName = HeaderName::from_static("x-forwarded-uri");
 
 /// The proxy's question and the hand-out of the forward-auth cookie.
-pub(crate) fn routes() -> Router<AppState> {
+pub fn routes() -> Router<AppState> {
     Router::new()
         .route(CHECK_PATH, any(check))
         .route(ENTER_PATH, get(enter))
@@ -242,7 +242,7 @@ fn redirect(status: StatusCode, location: &str) -> Response {
 /// Middleware for `GET /login?return_to=…`: someone already signed in goes straight on (an OIDC
 /// authorization, or an application behind forward auth whose cookie is missing), with no face
 /// check to sit through.
-pub(crate) async fn login_shortcut(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn login_shortcut(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if request.method() != Method::GET || request.uri().path() != "/login" {
         return next.run(request).await;
     }

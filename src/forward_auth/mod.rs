@@ -15,10 +15,10 @@
 pub(crate) mod grants;
 mod handlers;
 pub(crate) mod return_to;
-pub mod settings;
+pub(crate) mod settings;
 
 pub use grants::ForwardGrants;
-pub(crate) use handlers::{login_shortcut, routes};
+pub use handlers::{login_shortcut, routes};
 pub use settings::{ForwardAuthSettings, ForwardDomains};
 
 /// Asked by the reverse proxy, any method (proxies pass the original one on).

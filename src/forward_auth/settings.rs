@@ -14,7 +14,7 @@ pub struct ForwardAuthSettings {
     /// an https page there, and the forward-auth cookie is set for that domain. facegate's own
     /// `public-origin` must be inside one of them. Empty: forward auth is off.
     #[arg(long, env = "FACEGATE_FORWARD_AUTH_DOMAINS", default_value = "")]
-    pub forward_auth_domains: ForwardDomains,
+    pub(crate) forward_auth_domains: ForwardDomains,
 
     /// Header that tells the application the signed-in user's name.
     #[arg(
@@ -22,7 +22,7 @@ pub struct ForwardAuthSettings {
         env = "FACEGATE_FORWARD_AUTH_USER_HEADER",
         default_value = "Remote-User"
     )]
-    pub forward_auth_user_header: HeaderName,
+    pub(crate) forward_auth_user_header: HeaderName,
 
     /// Header that carries the signed-in user's email address.
     #[arg(
@@ -30,7 +30,7 @@ pub struct ForwardAuthSettings {
         env = "FACEGATE_FORWARD_AUTH_EMAIL_HEADER",
         default_value = "Remote-Email"
     )]
-    pub forward_auth_email_header: HeaderName,
+    pub(crate) forward_auth_email_header: HeaderName,
 
     /// Header that carries the name to display (facegate's username).
     #[arg(
@@ -38,7 +38,7 @@ pub struct ForwardAuthSettings {
         env = "FACEGATE_FORWARD_AUTH_NAME_HEADER",
         default_value = "Remote-Name"
     )]
-    pub forward_auth_name_header: HeaderName,
+    pub(crate) forward_auth_name_header: HeaderName,
 }
 
 impl ForwardAuthSettings {

@@ -49,7 +49,7 @@ pub struct Gallery {
 }
 
 /// The users' fields besides the templates that the gallery keeps.
-pub const STORED_FIELDS: [&str; 4] = [
+pub(crate) const STORED_FIELDS: [&str; 4] = [
     stored::PIN_FIELD,
     stored::PLAIN_PIN_FIELD,
     "username",
@@ -147,7 +147,11 @@ impl Gallery {
 
     /// Enrols a user as read from the database (fields [`STORED_FIELDS`]); `Ok(false)` when the
     /// record holds no encoding. Plain `face_encodings` are never read: only sealed templates.
-    pub fn add_stored(&self, cipher: &TemplateCipher, user: StoredUser) -> Result<bool, TemplateError> {
+    pub(crate) fn add_stored(
+        &self,
+        cipher: &TemplateCipher,
+        user: StoredUser,
+    ) -> Result<bool, TemplateError> {
         let Some(templates) = &user.templates else {
             return Ok(false);
         };
@@ -181,7 +185,7 @@ impl Gallery {
     }
 
     /// Takes `id` out; `false` when they were not there.
-    pub fn remove(&self, id: &ObjectId) -> bool {
+    pub(crate) fn remove(&self, id: &ObjectId) -> bool {
         let removed = self.write().remove(id);
         self.people_mut().remove(id);
         removed
@@ -196,17 +200,17 @@ impl Gallery {
         self.people().keys().copied().collect()
     }
 
-    pub fn username(&self, id: &ObjectId) -> Option<String> {
+    pub(crate) fn username(&self, id: &ObjectId) -> Option<String> {
         self.people().get(id).map(|p| p.username.clone())
     }
 
     /// The second factor of an enrolled user; `None` when they are not enrolled (here).
-    pub fn pin(&self, id: &ObjectId) -> Option<Pin> {
+    pub(crate) fn pin(&self, id: &ObjectId) -> Option<Pin> {
         self.people().get(id).map(|p| p.pin.clone())
     }
 
     /// Whether `id` was registered before PINs existed (and so has none).
-    pub fn has_no_pin(&self, id: &ObjectId) -> bool {
+    pub(crate) fn has_no_pin(&self, id: &ObjectId) -> bool {
         self.people().get(id).is_none_or(|p| p.pin == Pin::None)
     }
 
@@ -216,7 +220,7 @@ impl Gallery {
 
     /// Records a login at `at` and returns the one before it. Logins arrive out of order from
     /// other instances: the latest wins.
-    pub fn record_login(&self, id: &ObjectId, at: DateTime) -> Option<DateTime> {
+    pub(crate) fn record_login(&self, id: &ObjectId, at: DateTime) -> Option<DateTime> {
         let mut people = self.people_mut();
         let person = people.get_mut(id)?;
         let previous = person.last_login_at;

@@ -25,25 +25,25 @@ use crate::{
     error::AppError,
 };
 
-pub const SESSION_COOKIE: &str = "facegate_session";
-pub const SECURE_SESSION_COOKIE: &str = "__Host-facegate_session";
+pub(crate) const SESSION_COOKIE: &str = "facegate_session";
+pub(crate) const SECURE_SESSION_COOKIE: &str = "__Host-facegate_session";
 
 /// The cookie's shape for one request: its name and attributes follow whether the app is served
 /// over HTTPS. An extractor; its [`Self::set`] and [`Self::clear`] are response parts.
 #[derive(Debug, Clone, Copy)]
-pub struct SessionCookie {
+pub(crate) struct SessionCookie {
     secure: bool,
     lifetime: Duration,
 }
 
 impl SessionCookie {
-    pub fn new(secure: bool, lifetime: Duration) -> Self {
+    pub(crate) fn new(secure: bool, lifetime: Duration) -> Self {
         Self { secure, lifetime }
     }
 
     /// For a request: HTTPS as the front door resolved it (a trusted proxy's word counted), else
     /// as configured or forwarded.
-    pub fn for_request(config: &Config, parts: &Parts) -> Self {
+    pub(crate) fn for_request(config: &Config, parts: &Parts) -> Self {
         let secure = parts
             .extensions
             .get::<ClientInfo>()
@@ -68,7 +68,7 @@ impl SessionCookie {
     }
 
     /// The cookie of a new session, kept by the browser for the session's lifetime.
-    pub fn set(&self, token: &SessionToken) -> CookieUpdate {
+    pub(crate) fn set(&self, token: &SessionToken) -> CookieUpdate {
         CookieUpdate(format!(
             "{}={}; Max-Age={}; {}",
             self.name(),
@@ -79,7 +79,7 @@ impl SessionCookie {
     }
 
     /// Deletes the session cookie.
-    pub fn clear(&self) -> CookieUpdate {
+    pub(crate) fn clear(&self) -> CookieUpdate {
         CookieUpdate(format!("{}=; Max-Age=0; {}", self.name(), self.attributes()))
     }
 }
@@ -98,7 +98,7 @@ where
 /// A `Set-Cookie` for the session cookie: a response part (`(cookie.set(&token), Json(body))`),
 /// or added to a response built otherwise ([`Self::add_to`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CookieUpdate(String);
+pub(crate) struct CookieUpdate(String);
 
 impl CookieUpdate {
     pub fn header_value(&self) -> Option<HeaderValue> {
@@ -135,7 +135,7 @@ impl IntoResponseParts for CookieUpdate {
 /// subdomain or an attacker on plain HTTP (session fixation), which the `__Host-` prefix rules
 /// out. Over plain HTTP the `__Host-` one (set on `localhost`, which browsers treat as secure)
 /// wins, then the plain one.
-pub fn token_from_headers(headers: &HeaderMap, https: bool) -> Option<SessionToken> {
+pub(crate) fn token_from_headers(headers: &HeaderMap, https: bool) -> Option<SessionToken> {
     let pairs: Vec<(&str, &str)> = headers
         .get_all(axum::http::header::COOKIE)
         .iter()
@@ -158,7 +158,7 @@ pub fn token_from_headers(headers: &HeaderMap, https: bool) -> Option<SessionTok
 /// Should cookies carry `Secure`? When configured so (or the public origin is https), or when a
 /// trusted TLS proxy says it served HTTPS (decided by `crate::http`, which ignores an untrusted
 /// client's `X-Forwarded-Proto`).
-pub fn cookies_secure(config: &Config, headers: &HeaderMap) -> bool {
+pub(crate) fn cookies_secure(config: &Config, headers: &HeaderMap) -> bool {
     super::cookie_secure_from_headers(config, headers)
 }
 
@@ -218,7 +218,7 @@ const USER_AGENT_MAX: usize = 200;
 
 /// Who sent a request, for the account's history: the address the front door resolved (a
 /// trusted proxy's X-Forwarded-For counted), else the peer's, and the browser.
-pub fn client_meta(parts: &Parts) -> ClientMeta {
+pub(crate) fn client_meta(parts: &Parts) -> ClientMeta {
     let address = parts
         .extensions
         .get::<ClientInfo>()
@@ -246,7 +246,7 @@ impl<S: Sync> FromRequestParts<S> for ClientMeta {
 }
 
 /// The client and the session the browser already had, for a login (which ends that session).
-pub fn login_context(parts: &Parts) -> LoginContext {
+pub(crate) fn login_context(parts: &Parts) -> LoginContext {
     LoginContext {
         client: client_meta(parts),
         // Either cookie name: the old session is only ended, never used.

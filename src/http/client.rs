@@ -26,10 +26,10 @@ const FORWARDED: HeaderName = HeaderName::from_static("forwarded");
 pub struct ClientInfo {
     /// The client's address: the TCP peer, or the right-most address in `X-Forwarded-For` that
     /// is not a trusted proxy when the peer is one.
-    pub ip: IpAddr,
+    pub(crate) ip: IpAddr,
     /// The page was served over HTTPS: the public origin is https, `secure-cookies` is on, or a
     /// trusted proxy said so.
-    pub https: bool,
+    pub(crate) https: bool,
 }
 
 /// Stands in for a peer address that axum did not record (a router served without
@@ -67,17 +67,6 @@ impl ClientInfo {
         }
     }
 
-    /// The client of the server function or page being rendered, from the request parts
-    /// leptos_axum puts in context (the middleware's answer, or resolved from `ConnectInfo`).
-    pub fn current() -> Option<Self> {
-        let parts = leptos::prelude::use_context::<Parts>()?;
-        if let Some(client) = parts.extensions.get::<Self>() {
-            return Some(*client);
-        }
-        let config = leptos::prelude::use_context::<Arc<Config>>()?;
-        Some(Self::from_parts(&config, &parts))
-    }
-
     fn from_parts(config: &Config, parts: &Parts) -> Self {
         let peer = parts
             .extensions
@@ -99,11 +88,6 @@ where
             None => Self::from_parts(&Arc::<Config>::from_ref(state), parts),
         })
     }
-}
-
-/// Should cookies carry `Secure` for this client?
-pub fn cookie_secure(client: &ClientInfo) -> bool {
-    client.https
 }
 
 /// `cookie_secure` for code that only has the request headers. Correct behind
@@ -236,22 +220,6 @@ mod tests {
         let ported = headers(&[("x-forwarded-for", "[2001:db8::1]:4711")]);
         let client = ClientInfo::resolve(&config, Some(ip("10.0.0.1")), &ported);
         assert_eq!(client.ip, ip("2001:db8::1"));
-    }
-
-    #[test]
-    fn server_functions_read_the_client_from_the_request_parts() {
-        // leptos_axum provides a clone of the request's parts, extensions included.
-        let client = ClientInfo {
-            ip: ip("203.0.113.5"),
-            https: true,
-        };
-        leptos::prelude::Owner::new().with(|| {
-            assert_eq!(ClientInfo::current(), None, "outside a request");
-            let (mut parts, ()) = axum::http::Request::new(()).into_parts();
-            parts.extensions.insert(client);
-            leptos::prelude::provide_context(parts);
-            assert_eq!(ClientInfo::current(), Some(client));
-        });
     }
 
     #[test]

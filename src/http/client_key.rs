@@ -33,10 +33,6 @@ impl ClientKey {
             }
         }
     }
-
-    pub fn network(&self) -> IpAddr {
-        self.network
-    }
 }
 
 /// The top `prefix` bits set.

@@ -25,7 +25,7 @@ impl Drain {
 }
 
 /// Decrements the count however the request ends (answered, or dropped when its client left).
-pub(crate) struct InFlight(pub(crate) Drain);
+pub struct InFlight(pub Drain);
 
 impl Drop for InFlight {
     fn drop(&mut self) {

@@ -13,54 +13,54 @@ pub struct FrontDoorSettings {
     /// usually has a whole /64), by the throttle and by the per-client shares below.
     #[arg(long, env = "FACEGATE_IPV6_PREFIX_LEN", default_value_t = 64,
           value_parser = clap::value_parser!(u8).range(16..=128))]
-    pub ipv6_prefix_len: u8,
+    pub(crate) ipv6_prefix_len: u8,
 
     /// The most one client address (an IPv6 network, above) may hold of the login places, the
     /// registration places, the live sockets and the connections, in percent (at least one
     /// place). 100: no share. Applies while `throttle` is on.
     #[arg(long, env = "FACEGATE_CLIENT_SHARE_PERCENT", default_value_t = 25,
           value_parser = clap::value_parser!(u8).range(1..=100))]
-    pub client_share_percent: u8,
+    pub(crate) client_share_percent: u8,
 
     /// Open connections at most; one more is answered 503 and closed at once. Keep it below the
     /// process's file descriptor limit (`ulimit -n`).
     #[arg(long, env = "FACEGATE_MAX_CONNECTIONS", default_value_t = 1024,
           value_parser = clap::value_parser!(u32).range(1..))]
-    pub max_connections: u32,
+    pub(crate) max_connections: u32,
 
     /// Seconds a client may take to send a request's head (also how long a kept-alive
     /// connection may wait for its next request); past that the connection is closed.
     #[arg(long, env = "FACEGATE_HEADER_READ_TIMEOUT_SECS", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..=300))]
-    pub header_read_timeout_secs: u64,
+    pub(crate) header_read_timeout_secs: u64,
 
     /// Slowest upload accepted for a face request's body, in bytes per second, averaged from the
     /// start of the body (a trickle cannot reset it); slower gets 408 and frees its place.
     #[arg(long, env = "FACEGATE_UPLOAD_MIN_BYTES_PER_SEC", default_value_t = 8192,
           value_parser = clap::value_parser!(u64).range(1..))]
-    pub upload_min_bytes_per_sec: u64,
+    pub(crate) upload_min_bytes_per_sec: u64,
 
     /// Seconds of an upload before its rate is judged (a slow start is fine).
     #[arg(long, env = "FACEGATE_UPLOAD_RATE_WINDOW_SECS", default_value_t = 3,
           value_parser = clap::value_parser!(u64).range(1..=60))]
-    pub upload_rate_window_secs: u64,
+    pub(crate) upload_rate_window_secs: u64,
 
     /// A live socket that sends no frame for this many seconds is closed, freeing its place.
     #[arg(long, env = "FACEGATE_LIVE_IDLE_SECS", default_value_t = 5,
           value_parser = clap::value_parser!(u64).range(1..=60))]
-    pub live_idle_secs: u64,
+    pub(crate) live_idle_secs: u64,
 
     /// Longest side of a live frame in pixels (the page sends 480), read from the picture's
     /// header before it is decoded; larger frames end the check.
     #[arg(long, env = "FACEGATE_LIVE_MAX_FRAME_SIDE", default_value_t = 640,
           value_parser = clap::value_parser!(u32).range(64..=4096))]
-    pub live_max_frame_side: u32,
+    pub(crate) live_max_frame_side: u32,
 
     /// Frames per second one live socket may send (the page sends at most 8); faster frames are
     /// dropped unanswered by the face engine, and a second's worth of them ends the check.
     #[arg(long, env = "FACEGATE_LIVE_MAX_FPS", default_value_t = 15,
           value_parser = clap::value_parser!(u32).range(1..=120))]
-    pub live_max_fps: u32,
+    pub(crate) live_max_fps: u32,
 }
 
 impl Default for FrontDoorSettings {

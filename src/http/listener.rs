@@ -82,6 +82,7 @@ impl ConnectionLimits {
         }
     }
 
+    #[cfg(test)]
     /// Connections open now.
     pub fn open(&self) -> usize {
         self.max - self.all.available_permits()

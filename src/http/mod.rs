@@ -3,30 +3,30 @@
 //! throttling per client address ([`throttle`]), and admission for the face routes
 //! ([`admission`]: how many logins and registrations at once). docs/security.md describes the behaviour.
 
-pub mod admission;
-pub mod auth;
-pub mod client;
-pub mod client_key;
-pub mod drain;
-pub mod front_door;
-pub mod headers;
-pub mod listener;
-pub mod origin;
-pub mod settings;
-pub mod shares;
-pub mod throttle;
-pub mod upload;
+pub(crate) mod admission;
+pub(crate) mod auth;
+pub(crate) mod client;
+pub(crate) mod client_key;
+pub(crate) mod drain;
+pub(crate) mod front_door;
+pub(crate) mod headers;
+pub(crate) mod listener;
+pub(crate) mod origin;
+pub(crate) mod settings;
+pub(crate) mod shares;
+pub(crate) mod throttle;
+pub(crate) mod upload;
 
 use std::sync::Arc;
 
 use axum::{Extension, Router, middleware::from_fn_with_state};
 
-pub use client::{ClientInfo, configured_https, cookie_secure, cookie_secure_from_headers};
+pub use client::{ClientInfo, cookie_secure_from_headers};
 pub use client_key::ClientKey;
 pub use front_door::FrontDoorSettings;
 pub use headers::{CspSettings, provide_csp_nonce};
 pub use settings::HttpSettings;
-pub use throttle::{THROTTLED_ROUTES, Throttle, ThrottleClass};
+pub use throttle::{Throttle, ThrottleClass};
 
 use crate::{background::Background, config::Config};
 

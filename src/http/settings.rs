@@ -12,90 +12,90 @@ pub struct HttpSettings {
     /// State-changing requests must come from it; `https` also makes cookies `Secure`.
     /// Unset: the request's own origin (its Host header) is expected.
     #[arg(long, env = "FACEGATE_PUBLIC_ORIGIN")]
-    pub public_origin: Option<PublicOrigin>,
+    pub(crate) public_origin: Option<PublicOrigin>,
 
     /// Comma-separated IPs or CIDRs of reverse proxies whose `X-Forwarded-For` and
     /// `X-Forwarded-Proto` are believed, e.g. `127.0.0.1,10.0.0.0/8`. Empty: nobody's.
     #[arg(long, env = "FACEGATE_TRUSTED_PROXIES", default_value = "")]
-    pub trusted_proxies: TrustedProxies,
+    pub(crate) trusted_proxies: TrustedProxies,
 
     /// Throttle login, registration, live checks and second-factor codes per client address.
     #[arg(long, env = "FACEGATE_THROTTLE", default_value_t = true, action = clap::ArgAction::Set)]
-    pub throttle: bool,
+    pub(crate) throttle: bool,
 
     /// Login attempts per minute and client address, once the burst is spent.
     #[arg(long, env = "FACEGATE_THROTTLE_LOGIN_PER_MINUTE", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
-    pub throttle_login_per_minute: u32,
+    pub(crate) throttle_login_per_minute: u32,
     /// Login attempts a client address may make at once.
     #[arg(long, env = "FACEGATE_THROTTLE_LOGIN_BURST", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
-    pub throttle_login_burst: u32,
+    pub(crate) throttle_login_burst: u32,
 
     /// Registrations per minute and client address, once the burst is spent.
     #[arg(long, env = "FACEGATE_THROTTLE_REGISTER_PER_MINUTE", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
-    pub throttle_register_per_minute: u32,
+    pub(crate) throttle_register_per_minute: u32,
     /// Registrations a client address may make at once.
     #[arg(long, env = "FACEGATE_THROTTLE_REGISTER_BURST", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
-    pub throttle_register_burst: u32,
+    pub(crate) throttle_register_burst: u32,
 
     /// Live face checks (and clip challenges) started per minute and client address.
     #[arg(long, env = "FACEGATE_THROTTLE_LIVE_PER_MINUTE", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
-    pub throttle_live_per_minute: u32,
+    pub(crate) throttle_live_per_minute: u32,
     /// Live face checks a client address may start at once.
     #[arg(long, env = "FACEGATE_THROTTLE_LIVE_BURST", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
-    pub throttle_live_burst: u32,
+    pub(crate) throttle_live_burst: u32,
 
     /// Second-factor (PIN) attempts per minute and client address, once the burst is spent.
     #[arg(long, env = "FACEGATE_THROTTLE_SECOND_FACTOR_PER_MINUTE", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
-    pub throttle_second_factor_per_minute: u32,
+    pub(crate) throttle_second_factor_per_minute: u32,
     /// Second-factor attempts a client address may make at once.
     #[arg(long, env = "FACEGATE_THROTTLE_SECOND_FACTOR_BURST", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
-    pub throttle_second_factor_burst: u32,
+    pub(crate) throttle_second_factor_burst: u32,
 
     /// Logins (and second-factor steps) handled at once by this instance, all clients together;
     /// one more gets 503 with `Retry-After` at once, before its upload is read. Unset: twice
     /// the face workers.
     #[arg(long, env = "FACEGATE_CONCURRENT_LOGINS", value_parser = clap::value_parser!(u32).range(1..))]
-    pub concurrent_logins: Option<u32>,
+    pub(crate) concurrent_logins: Option<u32>,
     /// Registrations handled at once. Kept apart from logins so that a wave of sign-ups cannot
     /// take the capacity logins need. Unset: half the face workers (at least one).
     #[arg(long, env = "FACEGATE_CONCURRENT_REGISTRATIONS", value_parser = clap::value_parser!(u32).range(1..))]
-    pub concurrent_registrations: Option<u32>,
+    pub(crate) concurrent_registrations: Option<u32>,
     /// Seconds a face request (login, registration, second factor) may take in all; past that
     /// it is abandoned with 503.
     #[arg(long, env = "FACEGATE_REQUEST_TIMEOUT_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
-    pub request_timeout_secs: u64,
+    pub(crate) request_timeout_secs: u64,
     /// Seconds a face request's body may take to arrive in all, counted from its start (a client
     /// trickling its upload holds a place meant for someone else); past that 408.
     #[arg(long, env = "FACEGATE_BODY_READ_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
-    pub body_read_timeout_secs: u64,
+    pub(crate) body_read_timeout_secs: u64,
 
     #[command(flatten)]
-    pub front_door: super::front_door::FrontDoorSettings,
+    pub(crate) front_door: super::front_door::FrontDoorSettings,
 }
 
 impl HttpSettings {
     /// True when the configured public origin is `https`.
-    pub fn public_origin_is_https(&self) -> bool {
+    pub(crate) fn public_origin_is_https(&self) -> bool {
         self.public_origin.as_ref().is_some_and(PublicOrigin::is_https)
     }
 }
 
 /// `scheme://host[:port]`, lower-case, without a default port: the form browsers send in `Origin`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PublicOrigin(String);
+pub(crate) struct PublicOrigin(String);
 
 impl PublicOrigin {
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 
-    pub fn is_https(&self) -> bool {
+    pub(crate) fn is_https(&self) -> bool {
         self.0.starts_with("https://")
     }
 
     /// Normalises `scheme://authority` the way browsers serialise an origin; `None` when it is
     /// not one (a path, user info, another scheme, no host).
-    pub fn normalise(text: &str) -> Option<String> {
+    pub(crate) fn normalise(text: &str) -> Option<String> {
         let uri: Uri = text.trim().parse().ok()?;
         let scheme = uri.scheme()?;
         let default_port = if *scheme == Scheme::HTTPS {
@@ -151,13 +151,13 @@ impl fmt::Display for PublicOrigin {
 
 /// An IP address or a CIDR block, e.g. `10.0.0.0/8` or `::1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IpNetwork {
+pub(crate) struct IpNetwork {
     base: IpAddr,
     prefix: u8,
 }
 
 impl IpNetwork {
-    pub fn contains(&self, ip: IpAddr) -> bool {
+    pub(crate) fn contains(&self, ip: IpAddr) -> bool {
         match (self.base, ip.to_canonical()) {
             (IpAddr::V4(base), IpAddr::V4(ip)) => {
                 prefix_matches(u32::from(base).into(), u32::from(ip).into(), self.prefix, 32)
@@ -198,13 +198,14 @@ impl FromStr for IpNetwork {
 
 /// The trusted proxies, parsed from one comma-separated string ("" = none).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TrustedProxies(Vec<IpNetwork>);
+pub(crate) struct TrustedProxies(Vec<IpNetwork>);
 
 impl TrustedProxies {
     pub fn contains(&self, ip: IpAddr) -> bool {
         self.0.iter().any(|network| network.contains(ip))
     }
 
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -41,6 +41,7 @@ impl Shares {
         })
     }
 
+    #[cfg(test)]
     /// Keys holding at least one place.
     pub fn holders(&self) -> usize {
         self.held.lock().unwrap_or_else(PoisonError::into_inner).len()

@@ -58,8 +58,8 @@ impl ThrottleClass {
 #[derive(Debug)]
 pub struct ThrottledRoute {
     pub method: Method,
-    pub path: &'static str,
-    pub class: ThrottleClass,
+    pub(crate) path: &'static str,
+    pub(crate) class: ThrottleClass,
 }
 
 const fn route(method: Method, path: &'static str, class: ThrottleClass) -> ThrottledRoute {
@@ -187,6 +187,7 @@ impl Throttle {
             .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
     }
 
+    #[cfg(test)]
     /// Client addresses remembered, over all classes.
     pub fn remembered_clients(&self) -> usize {
         self.limiters.iter().map(|limiter| limiter.len()).sum()

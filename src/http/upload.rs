@@ -17,10 +17,10 @@ use tokio::time::Instant;
 #[derive(Clone, Copy, Debug)]
 pub struct UploadPace {
     /// The whole body within this, from the first read.
-    pub deadline: Duration,
+    pub(crate) deadline: Duration,
     /// Average bytes per second from the first read, judged once `window` has passed.
-    pub min_bytes_per_sec: u64,
-    pub window: Duration,
+    pub(crate) min_bytes_per_sec: u64,
+    pub(crate) window: Duration,
 }
 
 /// Why an upload was cut.

@@ -68,7 +68,7 @@ pub enum Purpose {
 }
 
 impl Purpose {
-    pub fn code(self) -> &'static str {
+    pub(crate) fn code(self) -> &'static str {
         match self {
             Purpose::Login => "login",
             Purpose::Register => "register",
@@ -95,28 +95,28 @@ pub struct FaceBox {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Hint {
-    pub code: String,
-    pub message: String,
+    pub(crate) code: String,
+    pub(crate) message: String,
 }
 
 /// Checks passed so far: framing the face, then each challenge step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Progress {
-    pub done: u32,
-    pub total: u32,
+    pub(crate) done: u32,
+    pub(crate) total: u32,
 }
 
 /// A frame sent by the client as a WebSocket text message. (Binary messages are accepted too:
 /// 8 bytes of little-endian f64 `t_ms`, then the JPEG bytes.)
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct ClientFrame {
+pub(crate) struct ClientFrame {
     /// Capture time in milliseconds on the client's clock (e.g. `performance.now()`); must
     /// increase from frame to frame.
-    pub t_ms: f64,
+    pub(crate) t_ms: f64,
     /// A JPEG (or PNG/WebP) as base64 or a `data:` URL, about 320-480 px on its longest side.
-    pub image: String,
+    pub(crate) image: String,
 }
 
 /// Every message the server sends, as JSON text, tagged by `type`.

@@ -16,9 +16,9 @@ use std::{
 use metrics::{counter, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-pub mod outcomes;
-pub mod scrape;
-pub mod settings;
+pub(crate) mod outcomes;
+pub(crate) mod scrape;
+pub(crate) mod settings;
 
 pub use settings::MetricsSettings;
 

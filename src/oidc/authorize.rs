@@ -23,9 +23,9 @@ use crate::{accounts::ssr::SignedIn, error::AppError, state::AppState};
 
 /// Marks a request whose `prompt=login` was already answered by sending the person to the
 /// login page at this time (ms): a session opened since then is fresh enough.
-pub const LOGIN_AFTER: &str = "fg_login_after";
+pub(crate) const LOGIN_AFTER: &str = "fg_login_after";
 /// The same for `prompt=consent` and the consent page.
-pub const CONSENT_AFTER: &str = "fg_consent_after";
+pub(crate) const CONSENT_AFTER: &str = "fg_consent_after";
 
 type Params = BTreeMap<String, String>;
 
@@ -49,10 +49,10 @@ pub async fn authorize_post(
 
 /// A checked authorization request.
 pub struct Request {
-    pub client: Client,
-    pub redirect_uri: String,
-    pub scopes: Vec<String>,
-    pub state: Option<String>,
+    pub(crate) client: Client,
+    pub(crate) redirect_uri: String,
+    pub(crate) scopes: Vec<String>,
+    pub(crate) state: Option<String>,
     pub nonce: Option<String>,
     pub code_challenge: Option<String>,
     pub prompt: Vec<String>,
@@ -73,7 +73,7 @@ fn unusable(code: &'static str, message: &str) -> AppError {
 /// Refused after: goes back to the client as `error=…` (RFC 6749 §4.1.2.1).
 pub struct Refusal {
     pub error: &'static str,
-    pub description: String,
+    pub(crate) description: String,
 }
 
 fn refusal(error: &'static str, description: impl Into<String>) -> Refusal {
@@ -86,7 +86,6 @@ fn refusal(error: &'static str, description: impl Into<String>) -> Refusal {
 /// An authorization request whose client and redirect URI are known good; the rest may still be
 /// refused (to the redirect URI).
 pub struct Parsed {
-    pub client: Client,
     pub redirect_uri: String,
     pub state: Option<String>,
     pub request: Result<Request, Refusal>,
@@ -113,7 +112,6 @@ pub fn parse(state: &AppState, params: &Params) -> Result<Parsed, AppError> {
     }
     let request = check(&client, &redirect_uri, params);
     Ok(Parsed {
-        client,
         redirect_uri,
         state: get("state"),
         request,
@@ -229,7 +227,7 @@ fn check(client: &Client, redirect_uri: &str, params: &Params) -> Result<Request
 }
 
 /// `location` with `pairs` appended to its query.
-pub fn with_query(location: &str, pairs: &[(&str, &str)]) -> String {
+pub(crate) fn with_query(location: &str, pairs: &[(&str, &str)]) -> String {
     match url::Url::parse(location) {
         Ok(mut url) => {
             {
@@ -300,7 +298,6 @@ async fn authorize(state: &AppState, signed_in: Option<SignedIn>, params: Params
         redirect_uri,
         state: oauth_state,
         request,
-        ..
     } = match parse(state, &params) {
         Ok(parsed) => parsed,
         Err(e) => return e.into_response(),

@@ -13,7 +13,7 @@ use super::watched::Watched;
 
 pub const SETTING: &str = "oidc-clients-file / FACEGATE_OIDC_CLIENTS_FILE";
 /// The scopes facegate knows.
-pub const SCOPES: [&str; 3] = ["openid", "profile", "email"];
+pub(crate) const SCOPES: [&str; 3] = ["openid", "profile", "email"];
 /// Shortest secret `clients add` accepts.
 pub const MIN_SECRET_LEN: usize = 16;
 
@@ -51,12 +51,12 @@ impl Client {
         self.secret_hash.is_none()
     }
 
-    pub fn display_name(&self) -> &str {
+    pub(crate) fn display_name(&self) -> &str {
         self.name.as_deref().unwrap_or(&self.id)
     }
 
     /// Exact string match: no prefix, no wildcard, no normalisation (RFC 9700 §4.1.3).
-    pub fn redirect_uri_allowed(&self, uri: &str) -> bool {
+    pub(crate) fn redirect_uri_allowed(&self, uri: &str) -> bool {
         self.redirect_uris.iter().any(|registered| registered == uri)
     }
 
@@ -157,7 +157,7 @@ impl ClientsFile {
         Ok(())
     }
 
-    pub fn get(&self, id: &str) -> Option<&Client> {
+    pub(crate) fn get(&self, id: &str) -> Option<&Client> {
         self.clients.iter().find(|c| c.id == id)
     }
 
@@ -224,7 +224,7 @@ impl Clients {
         self.0.get()
     }
 
-    pub fn get(&self, id: &str) -> Option<Client> {
+    pub(crate) fn get(&self, id: &str) -> Option<Client> {
         self.file().get(id).cloned()
     }
 }

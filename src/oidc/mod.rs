@@ -2,19 +2,19 @@
 //! code flow with PKCE, tokens, userinfo and RP-initiated logout, for clients the operator
 //! registered. The login behind it is facegate's own: live face check, then PIN or passkey.
 
-pub mod authorize;
+pub(crate) mod authorize;
 pub mod cli;
 pub mod clients;
-pub mod keys;
-pub mod logout;
-pub mod pkce;
-pub mod routes;
-pub mod settings;
-pub mod store;
-pub mod token;
+pub(crate) mod keys;
+pub(crate) mod logout;
+pub(crate) mod pkce;
+pub(crate) mod routes;
+pub(crate) mod settings;
+pub(crate) mod store;
+pub(crate) mod token;
 mod watched;
 
-pub use settings::OidcSettings;
+pub(crate) use settings::OidcSettings;
 
 use std::{sync::Arc, time::Duration};
 
@@ -72,7 +72,7 @@ pub fn accepts_cross_site(path: &str) -> bool {
 
 /// The issuer: the configured public origin, else the request's own origin (scheme from the
 /// front door: https when a trusted proxy or the settings say so).
-pub fn issuer(config: &Config, parts: &Parts) -> String {
+pub(crate) fn issuer(config: &Config, parts: &Parts) -> String {
     if let Some(origin) = &config.http.public_origin {
         return origin.as_str().trim_end_matches('/').to_string();
     }

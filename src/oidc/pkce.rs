@@ -4,7 +4,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use sha2::{Digest, Sha256};
 
 /// A challenge as the authorization request must carry it: base64url of 32 bytes.
-pub fn challenge_is_well_formed(challenge: &str) -> bool {
+pub(crate) fn challenge_is_well_formed(challenge: &str) -> bool {
     challenge.len() == 43 && URL_SAFE_NO_PAD.decode(challenge).is_ok_and(|b| b.len() == 32)
 }
 

@@ -15,63 +15,63 @@ pub const CODES: &str = "oidc_codes";
 pub const REFRESH: &str = "oidc_refresh_tokens";
 pub const REDEEMED: &str = "oidc_redeemed";
 pub const REVOKED: &str = "oidc_revoked_grants";
-pub const CONSENTS: &str = "oidc_consents";
+pub(crate) const CONSENTS: &str = "oidc_consents";
 
 /// What a login gave a client, shared by an authorization code and every token issued for it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Grant {
     /// Random; revoking it ends every token it issued.
-    pub grant_id: String,
-    pub client_id: String,
-    pub user_id: ObjectId,
-    pub scopes: Vec<String>,
+    pub(crate) grant_id: String,
+    pub(crate) client_id: String,
+    pub(crate) user_id: ObjectId,
+    pub(crate) scopes: Vec<String>,
     /// When the person's facegate login happened.
-    pub auth_time: DateTime,
-    pub amr: Vec<String>,
-    pub acr: String,
+    pub(crate) auth_time: DateTime,
+    pub(crate) amr: Vec<String>,
+    pub(crate) acr: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CodeDoc {
     /// SHA-256 of the code (hex).
     #[serde(rename = "_id")]
-    pub hash: String,
-    pub grant: Grant,
-    pub redirect_uri: String,
+    pub(crate) hash: String,
+    pub(crate) grant: Grant,
+    pub(crate) redirect_uri: String,
     #[serde(default)]
-    pub nonce: Option<String>,
+    pub(crate) nonce: Option<String>,
     /// PKCE S256 challenge, when the client sent one.
     #[serde(default)]
-    pub code_challenge: Option<String>,
-    pub expires_at: DateTime,
+    pub(crate) code_challenge: Option<String>,
+    pub(crate) expires_at: DateTime,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RefreshDoc {
     #[serde(rename = "_id")]
-    pub hash: String,
-    pub grant: Grant,
-    pub expires_at: DateTime,
+    pub(crate) hash: String,
+    pub(crate) grant: Grant,
+    pub(crate) expires_at: DateTime,
 }
 
 /// A code or refresh token that has been used (by hash). Its insert is the redemption.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RedeemedDoc {
     #[serde(rename = "_id")]
-    pub hash: String,
-    pub grant_id: String,
-    pub at: DateTime,
+    pub(crate) hash: String,
+    pub(crate) grant_id: String,
+    pub(crate) at: DateTime,
     /// When this record may be purged (after what it redeemed has expired anyway).
-    pub expires_at: DateTime,
+    pub(crate) expires_at: DateTime,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RevokedDoc {
     #[serde(rename = "_id")]
-    pub grant_id: String,
-    pub at: DateTime,
-    pub reason: String,
-    pub expires_at: DateTime,
+    pub(crate) grant_id: String,
+    pub(crate) at: DateTime,
+    pub(crate) reason: String,
+    pub(crate) expires_at: DateTime,
 }
 
 /// A person's consent to a client for some scopes.
@@ -79,14 +79,14 @@ pub struct RevokedDoc {
 pub struct ConsentDoc {
     /// `<user id hex>/<client id>`.
     #[serde(rename = "_id")]
-    pub id: String,
-    pub user_id: ObjectId,
-    pub client_id: String,
-    pub scopes: Vec<String>,
-    pub granted_at: DateTime,
+    pub(crate) id: String,
+    pub(crate) user_id: ObjectId,
+    pub(crate) client_id: String,
+    pub(crate) scopes: Vec<String>,
+    pub(crate) granted_at: DateTime,
 }
 
-pub fn consent_id(user_id: &ObjectId, client_id: &str) -> String {
+pub(crate) fn consent_id(user_id: &ObjectId, client_id: &str) -> String {
     format!("{}/{client_id}", user_id.to_hex())
 }
 
@@ -156,7 +156,7 @@ pub async fn is_revoked(db: &Db, grant_id: &str) -> mongodb::error::Result<bool>
         .is_some())
 }
 
-pub async fn consent(
+pub(crate) async fn consent(
     db: &Db,
     user_id: &ObjectId,
     client_id: &str,
@@ -167,7 +167,7 @@ pub async fn consent(
 }
 
 /// Records (or widens) a consent.
-pub async fn save_consent(
+pub(crate) async fn save_consent(
     db: &Db,
     user_id: ObjectId,
     client_id: &str,
@@ -188,7 +188,7 @@ pub async fn save_consent(
 }
 
 /// Every consent of a person (the welcome page).
-pub async fn consents_of(db: &Db, user_id: ObjectId) -> mongodb::error::Result<Vec<ConsentDoc>> {
+pub(crate) async fn consents_of(db: &Db, user_id: ObjectId) -> mongodb::error::Result<Vec<ConsentDoc>> {
     use futures::TryStreamExt;
     db.oidc_consents()
         .find(doc! { "user_id": user_id })
@@ -197,7 +197,11 @@ pub async fn consents_of(db: &Db, user_id: ObjectId) -> mongodb::error::Result<V
         .await
 }
 
-pub async fn revoke_consent(db: &Db, user_id: &ObjectId, client_id: &str) -> mongodb::error::Result<bool> {
+pub(crate) async fn revoke_consent(
+    db: &Db,
+    user_id: &ObjectId,
+    client_id: &str,
+) -> mongodb::error::Result<bool> {
     let deleted = db
         .oidc_consents()
         .delete_one(doc! { "_id": consent_id(user_id, client_id) })

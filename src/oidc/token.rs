@@ -103,45 +103,45 @@ impl IntoResponse for OAuthError {
 /// Claims of an access token (a JWT, RFC 9068 `at+jwt`): what userinfo answers from.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AccessClaims {
-    pub iss: String,
-    pub sub: String,
-    pub aud: String,
-    pub client_id: String,
-    pub exp: i64,
-    pub iat: i64,
-    pub jti: String,
+    pub(crate) iss: String,
+    pub(crate) sub: String,
+    pub(crate) aud: String,
+    pub(crate) client_id: String,
+    pub(crate) exp: i64,
+    pub(crate) iat: i64,
+    pub(crate) jti: String,
     /// The grant: revoking it ends this token.
-    pub sid: String,
-    pub scope: String,
+    pub(crate) sid: String,
+    pub(crate) scope: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
+    pub(crate) email: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
 }
 
 /// Claims of an ID token (OIDC Core §2).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct IdClaims {
-    pub iss: String,
-    pub sub: String,
-    pub aud: String,
-    pub exp: i64,
-    pub iat: i64,
-    pub auth_time: i64,
+    pub(crate) iss: String,
+    pub(crate) sub: String,
+    pub(crate) aud: String,
+    pub(crate) exp: i64,
+    pub(crate) iat: i64,
+    pub(crate) auth_time: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nonce: Option<String>,
-    pub acr: String,
-    pub amr: Vec<String>,
-    pub at_hash: String,
-    pub sid: String,
+    pub(crate) nonce: Option<String>,
+    pub(crate) acr: String,
+    pub(crate) amr: Vec<String>,
+    pub(crate) at_hash: String,
+    pub(crate) sid: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
+    pub(crate) email: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email_verified: Option<bool>,
+    pub(crate) email_verified: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preferred_username: Option<String>,
+    pub(crate) preferred_username: Option<String>,
 }
 
 type Params = BTreeMap<String, String>;

@@ -15,7 +15,7 @@ const RELOAD_EVERY: Duration = Duration::from_secs(5);
 
 type Loader<T> = fn(&Path) -> Result<T, String>;
 
-pub struct Watched<T> {
+pub(crate) struct Watched<T> {
     path: PathBuf,
     load: Loader<T>,
     current: Mutex<Current<T>>,
@@ -40,7 +40,7 @@ impl<T> Watched<T> {
         }
     }
 
-    pub fn get(&self) -> Arc<T> {
+    pub(crate) fn get(&self) -> Arc<T> {
         let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
         if current.checked.elapsed() >= RELOAD_EVERY {
             current.checked = Instant::now();

@@ -27,7 +27,7 @@ fn go_to(url: &str) {
 }
 
 #[component]
-pub fn ConsentPage() -> impl IntoView {
+pub(crate) fn ConsentPage() -> impl IntoView {
     let query = use_query_map();
     let return_to = move || query.with(|q| q.get("return_to").unwrap_or_default());
     let request = Resource::new(return_to, consent_request);

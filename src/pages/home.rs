@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use crate::camera::CameraPreview;
 
 #[component]
-pub fn HomePage() -> impl IntoView {
+pub(crate) fn HomePage() -> impl IntoView {
     view! {
         <section class="card hero">
             <h1>"Sign in with your face"</h1>

@@ -36,7 +36,7 @@ fn full_page_load(to: &str) {
 }
 
 #[component]
-pub fn LoginPage() -> impl IntoView {
+pub(crate) fn LoginPage() -> impl IntoView {
     let navigate = use_navigate();
     let query = use_query_map();
     // Signed in: back to where the login was asked for (`?return_to=`, checked by the server:

@@ -1,8 +1,8 @@
 //! The pages, one module each.
 
-pub mod consent;
-pub mod home;
-pub mod login;
-pub mod not_found;
-pub mod register;
-pub mod welcome;
+pub(crate) mod consent;
+pub(crate) mod home;
+pub(crate) mod login;
+pub(crate) mod not_found;
+pub(crate) mod register;
+pub(crate) mod welcome;

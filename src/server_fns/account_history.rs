@@ -4,7 +4,7 @@ use crate::{accounts::ActivityEntry, error::ApiError};
 
 /// The signed-in user's recent sign-ins and refused attempts, newest first.
 #[server(prefix = "/fn", endpoint = "account_history")]
-pub async fn account_history() -> Result<Vec<ActivityEntry>, ApiError> {
+pub(crate) async fn account_history() -> Result<Vec<ActivityEntry>, ApiError> {
     use crate::{
         accounts::ssr::{SignedIn, audit},
         error::AppError,

@@ -5,7 +5,7 @@ use crate::{accounts::SignedInUser, error::ApiError};
 /// The second step of a login: the PIN for the ticket [`log_in`](super::log_in) answered with.
 /// On success the response sets the session cookie.
 #[server(prefix = "/fn", endpoint = "confirm_pin")]
-pub async fn confirm_pin(ticket: String, pin: String) -> Result<SignedInUser, ApiError> {
+pub(crate) async fn confirm_pin(ticket: String, pin: String) -> Result<SignedInUser, ApiError> {
     use crate::{accounts::ssr, error::AppError};
     let state = super::ssr::app_state()?;
     let (user, token) = ssr::confirm_pin(&state.accounts, &ticket, &pin, super::ssr::login_context())

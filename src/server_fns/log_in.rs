@@ -6,7 +6,7 @@ use crate::{accounts::LoginStep, error::ApiError};
 /// socket). Either signs in (the response sets the session cookie) or, per the second-factor
 /// policy, answers with a ticket for [`confirm_pin`](super::confirm_pin).
 #[server(prefix = "/fn", endpoint = "log_in")]
-pub async fn log_in(proof: String) -> Result<LoginStep, ApiError> {
+pub(crate) async fn log_in(proof: String) -> Result<LoginStep, ApiError> {
     use crate::{accounts::ssr, error::AppError};
     let state = super::ssr::app_state()?;
     let outcome = ssr::login_with_proof(&state.accounts, &proof, super::ssr::login_context())

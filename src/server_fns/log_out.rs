@@ -4,7 +4,7 @@ use crate::error::ApiError;
 
 /// Ends the session and clears its cookie. Without JavaScript the browser is sent to the login page.
 #[server(prefix = "/fn", endpoint = "log_out")]
-pub async fn log_out() -> Result<(), ApiError> {
+pub(crate) async fn log_out() -> Result<(), ApiError> {
     use crate::{accounts::ssr, error::AppError};
     let state = super::ssr::app_state()?;
     let signed_in: Option<ssr::SignedIn> = super::ssr::extract(&state).await?;

@@ -6,7 +6,7 @@ use crate::error::ApiError;
 /// forward-auth hand-over for an application's page, or `None` (not a safe address: the
 /// welcome page). The server decides, because only it knows the forward-auth domains.
 #[server(prefix = "/fn", endpoint = "login_destination")]
-pub async fn login_destination(return_to: String) -> Result<Option<String>, ApiError> {
+pub(crate) async fn login_destination(return_to: String) -> Result<Option<String>, ApiError> {
     use crate::forward_auth::return_to::ReturnTo;
     let state = super::ssr::app_state()?;
     let domains = &state.config.forward_auth.forward_auth_domains;

@@ -14,17 +14,17 @@ mod passkeys;
 mod register;
 mod sign_out_everywhere;
 
-pub use account_history::*;
-pub use confirm_pin::*;
-pub use current_user::*;
-pub use delete_account::*;
-pub use log_in::*;
-pub use log_out::*;
-pub use login_destination::*;
-pub use oidc_consent::*;
-pub use passkeys::*;
-pub use register::*;
-pub use sign_out_everywhere::*;
+pub(crate) use account_history::*;
+pub(crate) use confirm_pin::*;
+pub(crate) use current_user::*;
+pub(crate) use delete_account::*;
+pub(crate) use log_in::*;
+pub(crate) use log_out::*;
+pub(crate) use login_destination::*;
+pub(crate) use oidc_consent::*;
+pub(crate) use passkeys::*;
+pub(crate) use register::*;
+pub(crate) use sign_out_everywhere::*;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
@@ -37,7 +37,7 @@ pub(crate) mod ssr {
         state::AppState,
     };
 
-    pub fn app_state() -> Result<AppState, ApiError> {
+    pub(crate) fn app_state() -> Result<AppState, ApiError> {
         leptos::prelude::use_context::<AppState>()
             .ok_or_else(|| AppError::Internal("AppState missing from the server function context".into()))
             .map_err(AppError::into_server_fn_error)
@@ -52,7 +52,7 @@ pub(crate) mod ssr {
 
     /// Runs one of our axum extractors (`SignedIn`, `Option<SignedIn>`, `ClientMeta`) on the
     /// server function's request — the same code the REST handlers get — keeping its refusal.
-    pub async fn extract<T>(state: &AppState) -> Result<T, ApiError>
+    pub(crate) async fn extract<T>(state: &AppState) -> Result<T, ApiError>
     where
         T: FromRequestParts<AppState, Rejection: Into<AppError>>,
     {
@@ -63,17 +63,17 @@ pub(crate) mod ssr {
     }
 
     /// The session cookie's shape for this request.
-    pub fn session_cookie(state: &AppState) -> SessionCookie {
+    pub(crate) fn session_cookie(state: &AppState) -> SessionCookie {
         SessionCookie::for_request(&state.config, &request_parts())
     }
 
     /// The client and its current session, for a login.
-    pub fn login_context() -> LoginContext {
+    pub(crate) fn login_context() -> LoginContext {
         crate::http::auth::login_context(&request_parts())
     }
 
     /// Adds the cookie to the server function's response.
-    pub fn set_cookie(cookie: CookieUpdate) {
+    pub(crate) fn set_cookie(cookie: CookieUpdate) {
         let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() else {
             return;
         };

@@ -7,21 +7,21 @@ use crate::error::ApiError;
 
 /// What the consent page shows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ConsentPrompt {
-    pub client_name: String,
-    pub username: String,
+pub(crate) struct ConsentPrompt {
+    pub(crate) client_name: String,
+    pub(crate) username: String,
     /// The scopes asked for beyond `openid`.
-    pub scopes: Vec<String>,
+    pub(crate) scopes: Vec<String>,
 }
 
 /// An application the person agreed to sign in to.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SignedInApp {
-    pub client_id: String,
-    pub name: String,
-    pub scopes: Vec<String>,
+pub(crate) struct SignedInApp {
+    pub(crate) client_id: String,
+    pub(crate) name: String,
+    pub(crate) scopes: Vec<String>,
     /// RFC 3339.
-    pub granted_at: String,
+    pub(crate) granted_at: String,
 }
 
 #[cfg(feature = "ssr")]
@@ -36,7 +36,7 @@ mod ssr {
 
     /// The authorization request a consent page came from (`/oauth2/authorize?…`), checked like
     /// the authorize endpoint checks it.
-    pub fn authorization(state: &AppState, return_to: &str) -> Result<authorize::Request, ApiError> {
+    pub(crate) fn authorization(state: &AppState, return_to: &str) -> Result<authorize::Request, ApiError> {
         let refused = |message: &str| {
             AppError::BadRequest {
                 code: "invalid_request",
@@ -62,7 +62,7 @@ mod ssr {
 
 /// The application and scopes of the authorization request `return_to`.
 #[server(prefix = "/fn", endpoint = "consent_request")]
-pub async fn consent_request(return_to: String) -> Result<ConsentPrompt, ApiError> {
+pub(crate) async fn consent_request(return_to: String) -> Result<ConsentPrompt, ApiError> {
     use crate::accounts::ssr::SignedIn;
     let state = super::ssr::app_state()?;
     let signed_in: SignedIn = super::ssr::extract(&state).await?;
@@ -77,7 +77,7 @@ pub async fn consent_request(return_to: String) -> Result<ConsentPrompt, ApiErro
 /// Allows or denies; answers the address the browser goes to next: back to the authorization
 /// request (which now finds the consent), or to the application with `error=access_denied`.
 #[server(prefix = "/fn", endpoint = "answer_consent")]
-pub async fn answer_consent(return_to: String, allow: bool) -> Result<String, ApiError> {
+pub(crate) async fn answer_consent(return_to: String, allow: bool) -> Result<String, ApiError> {
     use crate::{accounts::ssr::SignedIn, error::AppError, oidc};
     let state = super::ssr::app_state()?;
     let signed_in: SignedIn = super::ssr::extract(&state).await?;
@@ -114,7 +114,7 @@ pub async fn answer_consent(return_to: String, allow: bool) -> Result<String, Ap
 
 /// The applications the signed-in person agreed to sign in to.
 #[server(prefix = "/fn", endpoint = "signed_in_apps")]
-pub async fn signed_in_apps() -> Result<Vec<SignedInApp>, ApiError> {
+pub(crate) async fn signed_in_apps() -> Result<Vec<SignedInApp>, ApiError> {
     use crate::{accounts::ssr::SignedIn, error::AppError, oidc};
     let state = super::ssr::app_state()?;
     let signed_in: SignedIn = super::ssr::extract(&state).await?;
@@ -138,7 +138,7 @@ pub async fn signed_in_apps() -> Result<Vec<SignedInApp>, ApiError> {
 /// Withdraws the consent to one application: its next sign-in asks again, and its refresh
 /// tokens stop working.
 #[server(prefix = "/fn", endpoint = "revoke_app")]
-pub async fn revoke_app(client_id: String) -> Result<(), ApiError> {
+pub(crate) async fn revoke_app(client_id: String) -> Result<(), ApiError> {
     use crate::{accounts::ssr::SignedIn, error::AppError, oidc};
     let state = super::ssr::app_state()?;
     let signed_in: SignedIn = super::ssr::extract(&state).await?;

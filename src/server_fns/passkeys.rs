@@ -32,7 +32,7 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<String, ApiError> {
 
 /// Starts adding a passkey to the signed-in account: `{ceremony, options}` as JSON.
 #[server(prefix = "/fn", endpoint = "start_adding_passkey")]
-pub async fn start_adding_passkey() -> Result<String, ApiError> {
+pub(crate) async fn start_adding_passkey() -> Result<String, ApiError> {
     use crate::{accounts::ssr, error::AppError};
     let state = super::ssr::app_state()?;
     let signed_in: ssr::SignedIn = super::ssr::extract(&state).await?;
@@ -44,7 +44,7 @@ pub async fn start_adding_passkey() -> Result<String, ApiError> {
 
 /// Stores the passkey the browser created (`credential`: its `toJSON()`).
 #[server(prefix = "/fn", endpoint = "finish_adding_passkey")]
-pub async fn finish_adding_passkey(ceremony: String, credential: String) -> Result<(), ApiError> {
+pub(crate) async fn finish_adding_passkey(ceremony: String, credential: String) -> Result<(), ApiError> {
     use crate::{accounts::ssr, error::AppError};
     let state = super::ssr::app_state()?;
     let signed_in: ssr::SignedIn = super::ssr::extract(&state).await?;
@@ -57,7 +57,7 @@ pub async fn finish_adding_passkey(ceremony: String, credential: String) -> Resu
 
 /// Starts confirming a login ticket with a passkey instead of the PIN.
 #[server(prefix = "/fn", endpoint = "start_passkey_login")]
-pub async fn start_passkey_login(ticket: String) -> Result<String, ApiError> {
+pub(crate) async fn start_passkey_login(ticket: String) -> Result<String, ApiError> {
     use crate::{accounts::ssr, error::AppError};
     let state = super::ssr::app_state()?;
     let ceremony = ssr::passkeys::start_login(&state.accounts, &ticket)
@@ -68,7 +68,10 @@ pub async fn start_passkey_login(ticket: String) -> Result<String, ApiError> {
 
 /// Signs in with the passkey assertion (`credential`: its `toJSON()`); sets the session cookie.
 #[server(prefix = "/fn", endpoint = "finish_passkey_login")]
-pub async fn finish_passkey_login(ceremony: String, credential: String) -> Result<SignedInUser, ApiError> {
+pub(crate) async fn finish_passkey_login(
+    ceremony: String,
+    credential: String,
+) -> Result<SignedInUser, ApiError> {
     use crate::{accounts::ssr, error::AppError};
     let state = super::ssr::app_state()?;
     let credential = parse(&credential)?;
@@ -87,7 +90,7 @@ pub async fn finish_passkey_login(ceremony: String, credential: String) -> Resul
 
 /// The signed-in account's passkeys, oldest first.
 #[server(prefix = "/fn", endpoint = "list_passkeys")]
-pub async fn list_passkeys() -> Result<Vec<PasskeyInfo>, ApiError> {
+pub(crate) async fn list_passkeys() -> Result<Vec<PasskeyInfo>, ApiError> {
     use crate::{accounts::ssr, error::AppError};
     let state = super::ssr::app_state()?;
     let signed_in: ssr::SignedIn = super::ssr::extract(&state).await?;
@@ -98,7 +101,7 @@ pub async fn list_passkeys() -> Result<Vec<PasskeyInfo>, ApiError> {
 
 /// Renames one of the signed-in account's passkeys.
 #[server(prefix = "/fn", endpoint = "rename_passkey")]
-pub async fn rename_passkey(id: String, name: String) -> Result<(), ApiError> {
+pub(crate) async fn rename_passkey(id: String, name: String) -> Result<(), ApiError> {
     use crate::{accounts::ssr, error::AppError};
     let state = super::ssr::app_state()?;
     let signed_in: ssr::SignedIn = super::ssr::extract(&state).await?;
@@ -109,7 +112,7 @@ pub async fn rename_passkey(id: String, name: String) -> Result<(), ApiError> {
 
 /// Removes one of the signed-in account's passkeys (login under 5 minutes old).
 #[server(prefix = "/fn", endpoint = "remove_passkey")]
-pub async fn remove_passkey(id: String) -> Result<(), ApiError> {
+pub(crate) async fn remove_passkey(id: String) -> Result<(), ApiError> {
     use crate::{accounts::ssr, error::AppError};
     let state = super::ssr::app_state()?;
     let signed_in: ssr::SignedIn = super::ssr::extract(&state).await?;

@@ -5,7 +5,7 @@ use crate::{accounts::Registered, error::ApiError};
 /// Registers `username` + `email` + `pin` with the face of a passed live check (`proof`, from
 /// the live socket opened with `purpose=register`).
 #[server(prefix = "/fn", endpoint = "register")]
-pub async fn register(
+pub(crate) async fn register(
     username: String,
     email: String,
     pin: String,

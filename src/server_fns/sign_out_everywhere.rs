@@ -4,7 +4,7 @@ use crate::error::ApiError;
 
 /// Ends every session of the signed-in user — other browsers and devices too — and this one.
 #[server(prefix = "/fn", endpoint = "sign_out_everywhere")]
-pub async fn sign_out_everywhere() -> Result<(), ApiError> {
+pub(crate) async fn sign_out_everywhere() -> Result<(), ApiError> {
     use crate::{accounts::ssr, error::AppError};
     let state = super::ssr::app_state()?;
     let signed_in: ssr::SignedIn = super::ssr::extract(&state).await?;

@@ -11,7 +11,7 @@ use crate::{accounts::ActivityEntry, db::audit::AuditDoc, error::AppError};
 use super::Accounts;
 
 /// How many entries the welcome page and `GET /api/account/history` show.
-pub const HISTORY_SHOWN: i64 = 20;
+pub(crate) const HISTORY_SHOWN: i64 = 20;
 
 /// What happened to an account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,7 +48,7 @@ impl Event {
 }
 
 /// Records `event` for `user_id`; `reason` is the refusal's error code.
-pub async fn record(
+pub(crate) async fn record(
     accounts: &Accounts,
     user_id: ObjectId,
     event: Event,
@@ -71,7 +71,7 @@ pub async fn record(
 }
 
 /// The latest `limit` entries of an account, newest first.
-pub async fn recent(
+pub(crate) async fn recent(
     accounts: &Accounts,
     user_id: ObjectId,
     limit: i64,
@@ -88,7 +88,7 @@ pub async fn recent(
     Ok(entries.into_iter().map(activity_entry).collect())
 }
 
-pub fn activity_entry(entry: AuditDoc) -> ActivityEntry {
+pub(crate) fn activity_entry(entry: AuditDoc) -> ActivityEntry {
     ActivityEntry {
         at: entry.at.try_to_rfc3339_string().unwrap_or_default(),
         event: entry.event,

@@ -5,13 +5,13 @@
 //! policy) a ticket waiting for the PIN → [`confirm_pin`] → a session ([`session`]) and an entry
 //! in the account's history ([`audit`]).
 
-pub mod audit;
-pub mod passkeys;
+pub(crate) mod audit;
+pub(crate) mod passkeys;
 mod replica;
 pub mod second_factor;
-pub mod session;
+pub(crate) mod session;
 mod session_store;
-pub mod settings;
+pub(crate) mod settings;
 mod signed_in;
 mod your_data;
 
@@ -19,10 +19,10 @@ use std::{sync::Arc, time::Duration};
 
 use mongodb::bson::{DateTime, doc, oid::ObjectId};
 
-pub use passkeys::Passkeys;
-pub use second_factor::LoginTickets;
-pub use session::SessionToken;
-pub use session_store::SessionStore;
+pub(crate) use passkeys::Passkeys;
+pub(crate) use second_factor::LoginTickets;
+pub(crate) use session::SessionToken;
+pub(crate) use session_store::SessionStore;
 pub use settings::{AccountSettings, SecondFactorPolicy};
 pub use signed_in::{ClientMeta, SignedIn};
 pub use your_data::{AccountExport, delete_account, export_account};
@@ -56,48 +56,48 @@ use crate::{
 /// extractors through `FromRef`. Cheap to clone (every part is shared).
 #[derive(Clone)]
 pub struct Accounts {
-    pub config: Arc<Config>,
-    pub db: Db,
+    pub(crate) config: Arc<Config>,
+    pub(crate) db: Db,
     pub faces: FaceEngine,
-    pub gallery: Gallery,
+    pub(crate) gallery: Gallery,
     /// Passed live checks waiting to be redeemed (their proofs).
-    pub live: LiveStore,
+    pub(crate) live: LiveStore,
     /// Every live session, so a signed-in page view reads memory, not the database.
-    pub sessions: SessionStore,
+    pub(crate) sessions: SessionStore,
     /// Keeps the gallery and the sessions in step with the other instances on this database.
-    pub changes: ChangeFeed,
+    pub(crate) changes: ChangeFeed,
     /// Faces that passed, waiting for their PIN.
-    pub tickets: LoginTickets,
-    pub passkeys: Passkeys,
+    pub(crate) tickets: LoginTickets,
+    pub(crate) passkeys: Passkeys,
     /// Seals and opens the stored face templates and PIN hashes (`crate::at_rest`).
-    pub templates: TemplateCipher,
+    pub(crate) templates: TemplateCipher,
 }
 
 /// What a person sees when a login face matches nobody. It says nothing about who is enrolled.
-pub const NOT_RECOGNISED: &str =
+pub(crate) const NOT_RECOGNISED: &str =
     "Face not recognised. Try again facing the camera in good light, or register first.";
 
 /// The error code of a login face that matches nobody.
-pub const NOT_RECOGNISED_CODE: &str = "not_recognised";
+pub(crate) const NOT_RECOGNISED_CODE: &str = "not_recognised";
 
 /// When the best match is not clearly better than the next person's.
-pub const AMBIGUOUS: &str =
+pub(crate) const AMBIGUOUS: &str =
     "We could not tell with confidence who you are. Try again facing the camera in good light.";
 
 /// Encodings kept per enrolled user, from different moments and poses of the live check.
-pub const MAX_ENROLLED_ENCODINGS: usize = 5;
+pub(crate) const MAX_ENROLLED_ENCODINGS: usize = 5;
 
-pub const FACE_TAKEN_CODE: &str = "face_already_registered";
+pub(crate) const FACE_TAKEN_CODE: &str = "face_already_registered";
 
 /// How recent the login must be for deleting or exporting the account: a session left open on a
 /// shared computer must not be enough to erase or copy someone's data.
-pub const FRESH_LOGIN: Duration = Duration::from_secs(5 * 60);
+pub(crate) const FRESH_LOGIN: Duration = Duration::from_secs(5 * 60);
 
 /// What a new account is made of, as sent by the form or the API.
 pub struct NewAccount<'a> {
-    pub username: &'a str,
-    pub email: &'a str,
-    pub pin: &'a str,
+    pub(crate) username: &'a str,
+    pub(crate) email: &'a str,
+    pub(crate) pin: &'a str,
 }
 
 /// Registers with the face of a passed live check (`proof` from the live socket). A refusal the
@@ -105,7 +105,7 @@ pub struct NewAccount<'a> {
 /// an invalid field (refused before the proof is taken) any number of times, a taken username
 /// or email [`crate::live::ssr::PROOF_RETURNS`] times — so one face check cannot probe a list
 /// of addresses for accounts.
-pub async fn register_with_proof(
+pub(crate) async fn register_with_proof(
     accounts: &Accounts,
     account: NewAccount<'_>,
     proof: &str,
@@ -131,7 +131,7 @@ pub async fn register_with_proof(
 /// Validates the form, refuses a face that is already enrolled, stores the user with up to
 /// [`MAX_ENROLLED_ENCODINGS`] encodings and the PIN's hash. The unique indexes decide duplicate
 /// names and emails, so two racing registrations of one name cannot both succeed.
-pub async fn register_with_check(
+pub(crate) async fn register_with_check(
     accounts: &Accounts,
     account: NewAccount<'_>,
     encodings: &[Encoding],
@@ -277,7 +277,7 @@ pub enum LoginOutcome {
 
 impl LoginOutcome {
     /// The page's view of it (the token goes into the cookie, never into a body).
-    pub fn step(&self) -> LoginStep {
+    pub(crate) fn step(&self) -> LoginStep {
         match self {
             Self::SignedIn(user, _) => LoginStep::SignedIn(user.clone()),
             Self::SecondFactor(prompt) => LoginStep::SecondFactor(prompt.clone()),
@@ -288,12 +288,12 @@ impl LoginOutcome {
 /// The browser's request around a login: who it is, and the session it already had (replaced
 /// by the new one, so a planted or stolen older cookie dies at the next login).
 pub struct LoginContext {
-    pub client: ClientMeta,
-    pub previous: Option<SessionToken>,
+    pub(crate) client: ClientMeta,
+    pub(crate) previous: Option<SessionToken>,
 }
 
 /// Logs in with the face of a passed live check (`proof` from the live socket).
-pub async fn login_with_proof(
+pub(crate) async fn login_with_proof(
     accounts: &Accounts,
     proof: &str,
     context: LoginContext,
@@ -349,7 +349,7 @@ async fn identify(accounts: &Accounts, encodings: &[Encoding]) -> Result<Identif
 /// Identifies the person from the mean of their sampled encodings, then — per the second-factor
 /// policy — signs them in or asks for the PIN. With the policy `off`, an ambiguous face is
 /// refused with its own code; otherwise the PIN tells the two candidates apart.
-pub async fn login_with_check(
+pub(crate) async fn login_with_check(
     accounts: &Accounts,
     encodings: &[Encoding],
     context: LoginContext,
@@ -403,7 +403,7 @@ pub async fn login_with_check(
 /// The second step of a login: the PIN for a ticket from [`login_with_check`]. A wrong PIN keeps
 /// the ticket for [`second_factor::TRIES_PER_TICKET`] tries in all; a refusal before the PIN was
 /// tried (a lock, a check already running) uses none.
-pub async fn confirm_pin(
+pub(crate) async fn confirm_pin(
     accounts: &Accounts,
     ticket_id: &str,
     pin: &str,
@@ -529,14 +529,18 @@ async fn sign_in(
     Ok((signed_in_user(user_id, username, &session), token))
 }
 
-pub async fn logout(accounts: &Accounts, signed_in: &SignedIn, client: &ClientMeta) -> Result<(), AppError> {
+pub(crate) async fn logout(
+    accounts: &Accounts,
+    signed_in: &SignedIn,
+    client: &ClientMeta,
+) -> Result<(), AppError> {
     session::end(accounts, &signed_in.token).await?;
     audit::record(accounts, signed_in.user_id, Event::SignedOut, None, client).await;
     Ok(())
 }
 
 /// Ends every session of the signed-in user, this one included.
-pub async fn sign_out_everywhere(
+pub(crate) async fn sign_out_everywhere(
     accounts: &Accounts,
     signed_in: &SignedIn,
     client: &ClientMeta,
@@ -555,7 +559,7 @@ pub async fn sign_out_everywhere(
 }
 
 /// Refuses irreversible steps on a session whose login is older than [`FRESH_LOGIN`].
-pub fn require_fresh_login(signed_in: &SignedIn) -> Result<(), AppError> {
+pub(crate) fn require_fresh_login(signed_in: &SignedIn) -> Result<(), AppError> {
     if session::is_fresh(&signed_in.session, FRESH_LOGIN) {
         return Ok(());
     }

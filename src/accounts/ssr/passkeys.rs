@@ -32,7 +32,7 @@ use crate::{
 const CEREMONY_TTL: Duration = Duration::from_secs(300);
 /// Ceremonies waiting at once for one account (or one login ticket's accounts): a new one
 /// replaces the oldest, so retrying never locks the person out and nobody can pile them up.
-pub const PENDING_PER_ACCOUNT: usize = 3;
+pub(crate) const PENDING_PER_ACCOUNT: usize = 3;
 /// Ceremonies waiting at once on this instance, all accounts together; past it, "busy".
 const PENDING_MAX: usize = 10_000;
 
@@ -44,7 +44,7 @@ struct Pending<T> {
 
 /// The relying party and the ceremonies in progress (in memory, like login tickets).
 #[derive(Clone)]
-pub struct Passkeys {
+pub(crate) struct Passkeys {
     webauthn: Arc<Webauthn>,
     registrations: Arc<Mutex<Expiring<Pending<PasskeyRegistration>>>>,
     authentications: Arc<Mutex<Expiring<Pending<PasskeyAuthentication>>>>,
@@ -87,16 +87,16 @@ impl Passkeys {
     }
 
     /// Whether any of these accounts has a passkey.
-    pub fn any_owner(&self, user_ids: &[ObjectId]) -> bool {
+    pub(crate) fn any_owner(&self, user_ids: &[ObjectId]) -> bool {
         let owners = lock(&self.owners);
         user_ids.iter().any(|id| owners.contains(id))
     }
 
-    pub fn add_owner(&self, user_id: ObjectId) {
+    pub(crate) fn add_owner(&self, user_id: ObjectId) {
         lock(&self.owners).insert(user_id);
     }
 
-    pub fn forget_owner(&self, user_id: &ObjectId) {
+    pub(crate) fn forget_owner(&self, user_id: &ObjectId) {
         lock(&self.owners).remove(user_id);
     }
 }
@@ -149,9 +149,9 @@ fn take<T>(map: &Mutex<Expiring<Pending<T>>>, key: &str) -> Result<Pending<T>, A
 /// A passkey ceremony for the browser: the options to hand to `navigator.credentials`, and the
 /// key that brings its answer back to this ceremony.
 #[derive(serde::Serialize)]
-pub struct Ceremony<T> {
-    pub ceremony: String,
-    pub options: T,
+pub(crate) struct Ceremony<T> {
+    pub(crate) ceremony: String,
+    pub(crate) options: T,
 }
 
 fn refused(what: &str, error: impl std::fmt::Display) -> AppError {
@@ -193,7 +193,7 @@ async fn passkeys_of(
 }
 
 /// How many passkeys the account has.
-pub async fn count(accounts: &Accounts, user_id: ObjectId) -> Result<u64, AppError> {
+pub(crate) async fn count(accounts: &Accounts, user_id: ObjectId) -> Result<u64, AppError> {
     Ok(accounts
         .db
         .passkeys()
@@ -216,7 +216,7 @@ fn require_second_factor_login(signed_in: &SignedIn) -> Result<(), AppError> {
 
 /// Starts adding a passkey to the signed-in account (a face + PIN login under 5 minutes old: a
 /// session left open, or a face alone, must not be enough to plant someone else's passkey).
-pub async fn start_adding(
+pub(crate) async fn start_adding(
     accounts: &Accounts,
     signed_in: &SignedIn,
 ) -> Result<Ceremony<CreationChallengeResponse>, AppError> {
@@ -240,7 +240,7 @@ pub async fn start_adding(
 
 /// Stores the passkey the browser created for [`start_adding`]'s ceremony, under `name` (or
 /// "Passkey added <date>").
-pub async fn finish_adding(
+pub(crate) async fn finish_adding(
     accounts: &Accounts,
     signed_in: &SignedIn,
     ceremony: &str,
@@ -282,7 +282,7 @@ pub async fn finish_adding(
 }
 
 /// Starts confirming a login ticket with a passkey of the account(s) the face matched.
-pub async fn start_login(
+pub(crate) async fn start_login(
     accounts: &Accounts,
     ticket: &str,
 ) -> Result<Ceremony<RequestChallengeResponse>, AppError> {
@@ -312,7 +312,7 @@ pub async fn start_login(
 }
 
 /// Signs in with the passkey assertion for [`start_login`]'s ceremony.
-pub async fn finish_login(
+pub(crate) async fn finish_login(
     accounts: &Accounts,
     ceremony: &str,
     credential: &PublicKeyCredential,
@@ -369,7 +369,7 @@ fn time(at: DateTime) -> String {
 }
 
 /// The signed-in account's passkeys, oldest first.
-pub async fn list(accounts: &Accounts, signed_in: &SignedIn) -> Result<Vec<PasskeyInfo>, AppError> {
+pub(crate) async fn list(accounts: &Accounts, signed_in: &SignedIn) -> Result<Vec<PasskeyInfo>, AppError> {
     let mut docs: Vec<PasskeyDoc> = accounts
         .db
         .passkeys()
@@ -407,7 +407,12 @@ fn no_such_passkey() -> AppError {
 }
 
 /// Renames one of the signed-in account's passkeys.
-pub async fn rename(accounts: &Accounts, signed_in: &SignedIn, id: &str, name: &str) -> Result<(), AppError> {
+pub(crate) async fn rename(
+    accounts: &Accounts,
+    signed_in: &SignedIn,
+    id: &str,
+    name: &str,
+) -> Result<(), AppError> {
     let name = valid_name(name.trim())?;
     let id = passkey_id(id)?;
     let renamed = accounts
@@ -427,7 +432,7 @@ pub async fn rename(accounts: &Accounts, signed_in: &SignedIn, id: &str, name: &
 /// Removes one of the signed-in account's passkeys (a login under 5 minutes old, like deleting
 /// the account: a session left open must not be enough to take a way in away from its owner).
 /// When it was the last, logins stop offering a passkey, here and on the other instances.
-pub async fn remove(
+pub(crate) async fn remove(
     accounts: &Accounts,
     signed_in: &SignedIn,
     id: &str,

@@ -33,22 +33,22 @@ use crate::{db::pin_locks::Reservation, error::AppError, expiring::Expiring};
 use super::Accounts;
 
 /// Wrong PINs in a row from one client before that client is locked out of the account.
-pub const LOCK_AFTER: u32 = 5;
+pub(crate) const LOCK_AFTER: u32 = 5;
 /// The first lock; each wrong PIN after it doubles the wait.
-pub const FIRST_LOCK: Duration = Duration::from_secs(30);
+pub(crate) const FIRST_LOCK: Duration = Duration::from_secs(30);
 /// A lock never lasts longer than this.
-pub const LONGEST_LOCK: Duration = Duration::from_secs(3600);
+pub(crate) const LONGEST_LOCK: Duration = Duration::from_secs(3600);
 /// Wrong PINs an account takes per [`GUESS_WINDOW`] from all clients together; past it only
 /// clients from its own history may try (docs/security.md: the guesses per day this allows).
-pub const DAILY_GUESSES: u32 = 10;
-pub const GUESS_WINDOW: Duration = Duration::from_secs(24 * 3600);
+pub(crate) const DAILY_GUESSES: u32 = 10;
+pub(crate) const GUESS_WINDOW: Duration = Duration::from_secs(24 * 3600);
 /// How long a PIN check may hold its client's lease: an instance that dies mid-check frees it
 /// after this (its attempt stays counted).
 const CHECK_LEASE: Duration = Duration::from_secs(30);
 /// How long a ticket waits for its PIN.
-pub const TICKET_TTL: Duration = Duration::from_secs(120);
+pub(crate) const TICKET_TTL: Duration = Duration::from_secs(120);
 /// PINs one ticket may try before the person must show their face again.
-pub const TRIES_PER_TICKET: u8 = 3;
+pub(crate) const TRIES_PER_TICKET: u8 = 3;
 
 /// Hashes a PIN with Argon2id (OWASP's parameters: 19 MiB, 2 passes) off the async workers.
 pub async fn hash_pin(pin: &str) -> Result<String, AppError> {
@@ -79,7 +79,7 @@ async fn pin_matches(pin: &str, stored: &str) -> bool {
 }
 
 /// How long the account stays locked after `failures` wrong PINs in a row, from the last one.
-pub fn lock_duration(failures: u32) -> Option<Duration> {
+pub(crate) fn lock_duration(failures: u32) -> Option<Duration> {
     let extra = failures.checked_sub(LOCK_AFTER)?;
     let factor = 1u32.checked_shl(extra.min(31)).unwrap_or(u32::MAX);
     Some(FIRST_LOCK.saturating_mul(factor).min(LONGEST_LOCK))
@@ -92,7 +92,7 @@ fn remaining(until: DateTime) -> Option<Duration> {
 }
 
 /// "42 seconds", "3 minutes".
-pub fn readable_wait(wait: Duration) -> String {
+pub(crate) fn readable_wait(wait: Duration) -> String {
     let secs = wait.as_secs().max(1);
     match secs {
         1 => "1 second".into(),
@@ -102,7 +102,7 @@ pub fn readable_wait(wait: Duration) -> String {
     }
 }
 
-pub fn locked_error(wait: Duration) -> AppError {
+pub(crate) fn locked_error(wait: Duration) -> AppError {
     AppError::RetryLater {
         code: "pin_locked",
         message: format!(
@@ -114,7 +114,7 @@ pub fn locked_error(wait: Duration) -> AppError {
 }
 
 /// The account's day budget of wrong PINs is spent and this client is not one it knows.
-pub fn daily_budget_spent(wait: Duration) -> AppError {
+pub(crate) fn daily_budget_spent(wait: Duration) -> AppError {
     AppError::RetryLater {
         code: "pin_locked",
         message: format!(
@@ -127,19 +127,19 @@ pub fn daily_budget_spent(wait: Duration) -> AppError {
 
 /// A face that passed, waiting for its PIN.
 #[derive(Debug, Clone)]
-pub struct Ticket {
+pub(crate) struct Ticket {
     /// The matched account first, then a near-equal runner-up if any.
-    pub candidates: Vec<ObjectId>,
-    pub tries_left: u8,
-    pub expires_at: Instant,
+    pub(crate) candidates: Vec<ObjectId>,
+    pub(crate) tries_left: u8,
+    pub(crate) expires_at: Instant,
     /// A PIN of this ticket is being checked now.
-    pub checking: bool,
+    pub(crate) checking: bool,
 }
 
 /// Open tickets, in memory: a ticket lives two minutes and is redeemed on the instance that
 /// issued it (like a live-check proof).
 #[derive(Clone, Default)]
-pub struct LoginTickets {
+pub(crate) struct LoginTickets {
     tickets: Arc<Mutex<Expiring<Ticket>>>,
 }
 
@@ -148,7 +148,7 @@ fn expired() -> AppError {
 }
 
 impl LoginTickets {
-    pub fn issue(&self, candidates: Vec<ObjectId>) -> String {
+    pub(crate) fn issue(&self, candidates: Vec<ObjectId>) -> String {
         let ticket = crate::expiring::random_token();
         let now = Instant::now();
         let mut tickets = crate::expiring::lock(&self.tickets);
@@ -166,7 +166,7 @@ impl LoginTickets {
     }
 
     /// Takes a ticket (single use), unless a PIN of it is being checked.
-    pub fn take(&self, ticket: &str) -> Result<Ticket, AppError> {
+    pub(crate) fn take(&self, ticket: &str) -> Result<Ticket, AppError> {
         let mut tickets = crate::expiring::lock(&self.tickets);
         if tickets.entries.get(ticket).is_some_and(|t| t.checking) {
             return Err(check_running());
@@ -181,7 +181,7 @@ impl LoginTickets {
     /// PIN for the same ticket meanwhile is refused without using up a try. The check ends with
     /// [`PinCheckTicket::spend`] (a wrong PIN), [`PinCheckTicket::redeem`] (signed in), or drop
     /// (no PIN was tried: the ticket is as it was).
-    pub fn begin_check(&self, ticket: &str) -> Result<PinCheckTicket, AppError> {
+    pub(crate) fn begin_check(&self, ticket: &str) -> Result<PinCheckTicket, AppError> {
         let mut tickets = crate::expiring::lock(&self.tickets);
         match tickets.entries.get_mut(ticket) {
             Some(t) if t.checking => Err(check_running()),
@@ -198,7 +198,7 @@ impl LoginTickets {
     }
 
     /// The accounts a live ticket names, leaving it in place.
-    pub fn candidates(&self, ticket: &str) -> Result<Vec<ObjectId>, AppError> {
+    pub(crate) fn candidates(&self, ticket: &str) -> Result<Vec<ObjectId>, AppError> {
         match crate::expiring::lock(&self.tickets).entries.get(ticket) {
             Some(t) if t.expires_at > Instant::now() => Ok(t.candidates.clone()),
             _ => Err(expired()),
@@ -215,15 +215,15 @@ fn check_running() -> AppError {
 }
 
 /// A ticket being checked (see [`LoginTickets::begin_check`]).
-pub struct PinCheckTicket {
+pub(crate) struct PinCheckTicket {
     tickets: Arc<Mutex<Expiring<Ticket>>>,
     ticket: String,
-    pub candidates: Vec<ObjectId>,
+    pub(crate) candidates: Vec<ObjectId>,
 }
 
 impl PinCheckTicket {
     /// A wrong PIN used one try; returns the tries left (at 0 the ticket is gone).
-    pub fn spend(self) -> u8 {
+    pub(crate) fn spend(self) -> u8 {
         let mut tickets = crate::expiring::lock(&self.tickets);
         let Some(entry) = tickets.entries.get_mut(&self.ticket) else {
             return 0;
@@ -238,7 +238,7 @@ impl PinCheckTicket {
     }
 
     /// The ticket is used up (signed in).
-    pub fn redeem(self) {
+    pub(crate) fn redeem(self) {
         crate::expiring::lock(&self.tickets).entries.remove(&self.ticket);
     }
 }
@@ -252,7 +252,7 @@ impl Drop for PinCheckTicket {
 }
 
 /// What checking a PIN against the ticket's accounts found.
-pub enum PinCheck {
+pub(crate) enum PinCheck {
     /// The PIN belongs to this account, and to no other of the ticket.
     Confirmed(ObjectId),
     /// Wrong for every account of the ticket; the lock this client earned, if any.
@@ -269,14 +269,14 @@ pub enum PinCheck {
 
 /// The key of a ticket's accounts in `pin_locks`: one id, or both ids of an ambiguous ticket
 /// joined by `+` (sorted), so its guesses never count against either account alone.
-pub fn subject_key(candidates: &[ObjectId]) -> String {
+pub(crate) fn subject_key(candidates: &[ObjectId]) -> String {
     let mut ids: Vec<String> = candidates.iter().map(|id| id.to_hex()).collect();
     ids.sort();
     ids.join("+")
 }
 
 /// The client as the locks see it: its address, IPv6 by /64 (one subscriber's network).
-pub fn client_key(address: Option<&str>) -> String {
+pub(crate) fn client_key(address: Option<&str>) -> String {
     match address.and_then(|a| a.parse::<std::net::IpAddr>().ok()) {
         Some(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
             let network = u128::from(v6) & !((1u128 << 64) - 1);
@@ -313,7 +313,7 @@ async fn known_client(accounts: &Accounts, candidates: &[ObjectId], client: &str
 /// Checks `pin` against each candidate's hash (`hashes`: account and its PHC string) for a
 /// request from `client`, honouring and updating the locks. Every candidate's hash is tried,
 /// so a PIN two accounts share never signs in either.
-pub async fn check_pin(
+pub(crate) async fn check_pin(
     accounts: &Accounts,
     pin: &str,
     hashes: &[(ObjectId, String)],

@@ -43,11 +43,11 @@ impl SessionToken {
         Self(URL_SAFE_NO_PAD.encode(bytes))
     }
 
-    pub fn from_cookie(value: &str) -> Self {
+    pub(crate) fn from_cookie(value: &str) -> Self {
         Self(value.to_string())
     }
 
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 
@@ -104,7 +104,7 @@ pub(super) async fn open(
 /// Read from memory; a token found nowhere waits for the follower's next read of the change
 /// log (no read of its own), in case its login happened on another instance a moment ago. Refreshes `last_seen_at` (in the background
 /// for the database and the other instances) at most once per quarter of the idle timeout.
-pub async fn find(accounts: &Accounts, token: &SessionToken) -> Result<Option<SessionDoc>, AppError> {
+pub(crate) async fn find(accounts: &Accounts, token: &SessionToken) -> Result<Option<SessionDoc>, AppError> {
     find_by_hash(accounts, token.hash()).await
 }
 
@@ -149,13 +149,13 @@ pub(crate) async fn find_by_hash(accounts: &Accounts, hash: String) -> Result<Op
 }
 
 /// Whether the session's login is recent enough for an irreversible step (delete, export).
-pub fn is_fresh(session: &SessionDoc, within: Duration) -> bool {
+pub(crate) fn is_fresh(session: &SessionDoc, within: Duration) -> bool {
     DateTime::now().timestamp_millis() - session.created_at.timestamp_millis() <= within.as_millis() as i64
 }
 
 /// Ends a session here, in the database (an insert: `sessions::mark_ended`) and — awaited, a
 /// logout must reach every instance — on the other instances.
-pub async fn end(accounts: &Accounts, token: &SessionToken) -> Result<(), AppError> {
+pub(crate) async fn end(accounts: &Accounts, token: &SessionToken) -> Result<(), AppError> {
     let hash = token.hash();
     accounts.sessions.remove(&hash);
     sessions::mark_ended(&accounts.db, &hash).await?;
@@ -184,7 +184,7 @@ fn end_hash_in_background(accounts: &Accounts, hash: String) {
 }
 
 /// Ends every session of `user_id`, on every instance; returns how many were stored.
-pub async fn end_all(accounts: &Accounts, user_id: ObjectId) -> Result<u64, AppError> {
+pub(crate) async fn end_all(accounts: &Accounts, user_id: ObjectId) -> Result<u64, AppError> {
     accounts.sessions.remove_user(&user_id);
     let deleted = accounts
         .db

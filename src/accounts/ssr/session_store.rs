@@ -44,12 +44,12 @@ impl SessionStore {
         self.read().by_hash.contains_key(token_hash)
     }
 
-    pub fn get(&self, token_hash: &str) -> Option<SessionDoc> {
+    pub(crate) fn get(&self, token_hash: &str) -> Option<SessionDoc> {
         self.read().by_hash.get(token_hash).cloned()
     }
 
     /// Moves `last_seen_at` forward (never back: changes from other instances arrive late).
-    pub fn seen(&self, token_hash: &str, at: DateTime) {
+    pub(crate) fn seen(&self, token_hash: &str, at: DateTime) {
         if let Some(session) = self.write().by_hash.get_mut(token_hash)
             && session.last_seen_at.is_none_or(|seen| seen < at)
         {
@@ -57,7 +57,7 @@ impl SessionStore {
         }
     }
 
-    pub fn remove(&self, token_hash: &str) -> Option<SessionDoc> {
+    pub(crate) fn remove(&self, token_hash: &str) -> Option<SessionDoc> {
         let mut inner = self.write();
         let session = inner.by_hash.remove(token_hash)?;
         if let Some(hashes) = inner.by_user.get_mut(&session.user_id) {
@@ -70,7 +70,7 @@ impl SessionStore {
     }
 
     /// Ends every session of `user_id` here; returns how many there were.
-    pub fn remove_user(&self, user_id: &ObjectId) -> usize {
+    pub(crate) fn remove_user(&self, user_id: &ObjectId) -> usize {
         let mut inner = self.write();
         let hashes = inner.by_user.remove(user_id).unwrap_or_default();
         for hash in &hashes {

@@ -19,22 +19,22 @@ pub enum SecondFactorPolicy {
 pub struct AccountSettings {
     /// When a login asks for the PIN (or passkey) after the face: always, ambiguous or off.
     #[arg(long, env = "FACEGATE_SECOND_FACTOR", value_enum, default_value = "always")]
-    pub second_factor: SecondFactorPolicy,
+    pub(crate) second_factor: SecondFactorPolicy,
 
     /// A session ends after this many minutes without a request.
     #[arg(long, env = "FACEGATE_SESSION_IDLE_MINUTES", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=24 * 60))]
-    pub session_idle_minutes: u64,
+    pub(crate) session_idle_minutes: u64,
 
     /// A session ends this many hours after its login, however active.
     #[arg(long, env = "FACEGATE_SESSION_LIFETIME_HOURS", default_value_t = 12,
           value_parser = clap::value_parser!(u64).range(1..=24 * 30))]
-    pub session_lifetime_hours: u64,
+    pub(crate) session_lifetime_hours: u64,
 
     /// Days that sign-ins and failed attempts stay in the account's history before they are purged.
     #[arg(long, env = "FACEGATE_AUDIT_RETENTION_DAYS", default_value_t = 90,
           value_parser = clap::value_parser!(u64).range(1..=3650))]
-    pub audit_retention_days: u64,
+    pub(crate) audit_retention_days: u64,
 }
 
 impl AccountSettings {
@@ -42,7 +42,7 @@ impl AccountSettings {
         Duration::from_secs(self.session_idle_minutes * 60)
     }
 
-    pub fn session_lifetime(&self) -> Duration {
+    pub(crate) fn session_lifetime(&self) -> Duration {
         Duration::from_secs(self.session_lifetime_hours * 3600)
     }
 

@@ -8,15 +8,15 @@ use crate::{accounts::SignedInUser, db::sessions::SessionDoc};
 
 /// The signed-in user of the request's session cookie (an extractor: `crate::http::auth`).
 pub struct SignedIn {
-    pub user: SignedInUser,
-    pub user_id: ObjectId,
-    pub session: SessionDoc,
-    pub token: SessionToken,
+    pub(crate) user: SignedInUser,
+    pub(crate) user_id: ObjectId,
+    pub(crate) session: SessionDoc,
+    pub(crate) token: SessionToken,
 }
 
 /// Who sent a request, as recorded in the account history: the client address and browser.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ClientMeta {
-    pub address: Option<String>,
-    pub user_agent: Option<String>,
+    pub(crate) address: Option<String>,
+    pub(crate) user_agent: Option<String>,
 }

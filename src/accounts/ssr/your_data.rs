@@ -13,50 +13,50 @@ use super::Accounts;
 /// six-digit PIN falls to an offline search in hours, and the export may be saved carelessly.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct AccountExport {
-    pub exported_at: String,
-    pub user: ExportedUser,
-    pub sessions: Vec<ExportedSession>,
-    pub pin_locks: Vec<ExportedPinLock>,
-    pub passkeys: Vec<ExportedPasskey>,
-    pub history: Vec<ActivityEntry>,
+    pub(crate) exported_at: String,
+    pub(crate) user: ExportedUser,
+    pub(crate) sessions: Vec<ExportedSession>,
+    pub(crate) pin_locks: Vec<ExportedPinLock>,
+    pub(crate) passkeys: Vec<ExportedPasskey>,
+    pub(crate) history: Vec<ActivityEntry>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct ExportedUser {
-    pub user_id: String,
-    pub username: String,
-    pub email: String,
-    pub created_at: String,
-    pub last_login_at: Option<String>,
+pub(crate) struct ExportedUser {
+    pub(crate) user_id: String,
+    pub(crate) username: String,
+    pub(crate) email: String,
+    pub(crate) created_at: String,
+    pub(crate) last_login_at: Option<String>,
     /// The stored face encodings: 128 numbers each, no picture.
-    pub face_encodings: Vec<Vec<f32>>,
-    pub pin_set: bool,
+    pub(crate) face_encodings: Vec<Vec<f32>>,
+    pub(crate) pin_set: bool,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct ExportedSession {
-    pub created_at: String,
-    pub expires_at: String,
-    pub last_seen_at: Option<String>,
-    pub current: bool,
+pub(crate) struct ExportedSession {
+    pub(crate) created_at: String,
+    pub(crate) expires_at: String,
+    pub(crate) last_seen_at: Option<String>,
+    pub(crate) current: bool,
 }
 
 /// A passkey as stored: its public key and counter are inside `credential`.
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct ExportedPasskey {
-    pub created_at: String,
-    pub last_used_at: Option<String>,
+pub(crate) struct ExportedPasskey {
+    pub(crate) created_at: String,
+    pub(crate) last_used_at: Option<String>,
     #[schema(value_type = Object)]
-    pub credential: serde_json::Value,
+    pub(crate) credential: serde_json::Value,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct ExportedPinLock {
+pub(crate) struct ExportedPinLock {
     /// `<account id(s)>` (wrong PINs today, all clients) or `<account id(s)>@<client address>`
     /// (wrong PINs in a row from that client).
-    pub counts: String,
-    pub wrong_pins: u32,
-    pub last_wrong_pin_at: Option<String>,
+    pub(crate) counts: String,
+    pub(crate) wrong_pins: u32,
+    pub(crate) last_wrong_pin_at: Option<String>,
 }
 
 fn time(at: DateTime) -> String {

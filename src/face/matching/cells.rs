@@ -20,11 +20,11 @@ use crate::face::encoding::{ENCODING_LEN, Encoding, squared_distance};
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CellParams {
     /// A cell with more rows than this is split in two.
-    pub max_cell_rows: usize,
+    pub(crate) max_cell_rows: usize,
     /// Cells scanned per search once the gallery is past `exact_below`.
     pub probe_cells: usize,
     /// Up to this many encodings every search scans every row.
-    pub exact_below: usize,
+    pub(crate) exact_below: usize,
 }
 
 impl Default for CellParams {
@@ -307,7 +307,7 @@ impl<Id: Clone + Eq + Hash> EncodingIndex<Id> {
     }
 
     /// Removes a user and all their encodings; `false` when the id was not there.
-    pub fn remove(&mut self, id: &Id) -> bool {
+    pub(crate) fn remove(&mut self, id: &Id) -> bool {
         let Some((slot, moved)) = self.roster.remove(id) else {
             return false;
         };

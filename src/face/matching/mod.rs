@@ -27,12 +27,12 @@ use super::encoding::{ENCODING_LEN, squared_distance};
 pub struct Match<Id> {
     pub id: Id,
     /// Distance to this user's closest encoding.
-    pub distance: f32,
+    pub(crate) distance: f32,
     /// Distance to the closest encoding of any *other* user; `None` with a single user.
     /// A small gap to `distance` means the face is ambiguous between two people.
-    pub runner_up: Option<f32>,
+    pub(crate) runner_up: Option<f32>,
     /// Who the runner-up is.
-    pub runner_up_id: Option<Id>,
+    pub(crate) runner_up_id: Option<Id>,
 }
 
 impl<Id> Match<Id> {

@@ -43,9 +43,9 @@ pub enum AttemptError {
 /// The answer to one frame, with the frame's size (for drawing the box).
 #[derive(Debug, Clone)]
 pub struct FrameOutcome {
-    pub frame_width: u32,
-    pub frame_height: u32,
-    pub reply: FrameReply,
+    pub(crate) frame_width: u32,
+    pub(crate) frame_height: u32,
+    pub(crate) reply: FrameReply,
 }
 
 pub struct LiveAttempt {

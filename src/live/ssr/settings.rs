@@ -8,15 +8,15 @@ use clap::builder::TypedValueParser;
 use crate::live::Step;
 
 pub mod defaults {
-    pub const STEPS: &str = "turn_left,turn_right,open_mouth,blink";
-    pub const STEP_COUNT: usize = 2;
-    pub const NONCE_TTL_SECS: u64 = 20;
+    pub(crate) const STEPS: &str = "turn_left,turn_right,open_mouth,blink";
+    pub(crate) const STEP_COUNT: usize = 2;
+    pub(crate) const NONCE_TTL_SECS: u64 = 20;
     /// 0: [`SESSIONS_PER_WORKER`] per face worker.
-    pub const MAX_SESSIONS: usize = 0;
+    pub(crate) const MAX_SESSIONS: usize = 0;
     /// Measured: 2 face workers answer ~50 frames a second, ten 5-fps sessions; at 8 the hint
     /// latency p95 is ~110 ms (docs/benchmarks.md, "Live sessions").
     pub const SESSIONS_PER_WORKER: usize = 4;
-    pub const MAX_FRAMES: usize = 300;
+    pub(crate) const MAX_FRAMES: usize = 300;
 }
 
 fn parse_step(value: &str) -> Result<Step, String> {
@@ -30,37 +30,37 @@ pub struct LiveSettings {
     /// Challenge steps to draw from, comma-separated: turn_left, turn_right, open_mouth, blink.
     #[arg(long, env = "FACEGATE_LIVENESS_STEPS", default_value = defaults::STEPS,
           value_delimiter = ',', value_parser = parse_step)]
-    pub liveness_steps: Vec<Step>,
+    pub(crate) liveness_steps: Vec<Step>,
 
     /// Steps per challenge, drawn at random (no step twice in a row).
     #[arg(long, env = "FACEGATE_LIVENESS_STEP_COUNT", default_value_t = defaults::STEP_COUNT,
           value_parser = clap::value_parser!(u64).range(1..=6).map(|n| n as usize))]
-    pub liveness_step_count: usize,
+    pub(crate) liveness_step_count: usize,
 
     /// Seconds a challenge nonce lives: the time limit of one live check.
     #[arg(long, env = "FACEGATE_LIVENESS_NONCE_TTL_SECS", default_value_t = defaults::NONCE_TTL_SECS,
           value_parser = clap::value_parser!(u64).range(5..=600))]
-    pub liveness_nonce_ttl_secs: u64,
+    pub(crate) liveness_nonce_ttl_secs: u64,
 
     /// FOR TESTS AND RECORDED VIDEO ONLY: always ask these steps, in this order. It makes the
     /// challenge predictable, so a recording can pass; a warning is logged at start-up.
     #[arg(long, env = "FACEGATE_LIVENESS_CHALLENGE", value_delimiter = ',', value_parser = parse_step)]
-    pub liveness_challenge: Option<Vec<Step>>,
+    pub(crate) liveness_challenge: Option<Vec<Step>>,
 
     /// Live sessions (open camera sockets) served at once; the next is told "busy". 0 = four
     /// per face worker.
     #[arg(long, env = "FACEGATE_LIVE_MAX_SESSIONS", default_value_t = defaults::MAX_SESSIONS)]
-    pub live_max_sessions: usize,
+    pub(crate) live_max_sessions: usize,
 
     /// Most frames one live check may send (socket or upload).
     #[arg(long, env = "FACEGATE_LIVE_MAX_FRAMES", default_value_t = defaults::MAX_FRAMES,
           value_parser = clap::value_parser!(u64).range(10..).map(|n| n as usize))]
-    pub live_max_frames: usize,
+    pub(crate) live_max_frames: usize,
 
     /// Accept the old single-picture `{image}` form of /api/register and /api/login, with no
     /// liveness check. A photo then signs its owner in: only for trusted kiosks and old clients.
     #[arg(long, env = "FACEGATE_ALLOW_SINGLE_IMAGE", default_value_t = false, action = clap::ArgAction::Set)]
-    pub allow_single_image: bool,
+    pub(crate) allow_single_image: bool,
 }
 
 impl Default for LiveSettings {

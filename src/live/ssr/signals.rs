@@ -127,7 +127,7 @@ fn dist(a: Point, b: Point) -> f64 {
 /// A synthetic frontal face for tests: jaw arc 20…180 px, nose tip at 100, outer eye corners
 /// 90 px apart, mouth 50 px wide and slightly open.
 #[cfg(test)]
-pub(crate) fn test_face() -> Vec<Point> {
+pub fn test_face() -> Vec<Point> {
     let mut p = vec![(100.0, 120.0); 68];
     for (i, point) in p.iter_mut().enumerate().take(17) {
         let a = std::f64::consts::PI * (i as f64 / 16.0);

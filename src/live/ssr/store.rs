@@ -12,7 +12,7 @@ use rand::{Rng, seq::SliceRandom};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::LiveFailure;
-pub use super::replay_log::FrameFingerprint;
+pub(crate) use super::replay_log::FrameFingerprint;
 use super::replay_log::{ReplayLog, ReplayMemory};
 use super::settings::LiveSettings;
 use crate::expiring::{Expiring, lock, random_token};
@@ -75,7 +75,7 @@ pub const PROOF_RETURNS: u8 = 2;
 
 /// A proof taken for a request that may give it back ([`LiveStore::restore_proof`]).
 pub struct TakenProof {
-    pub check: PassedCheck,
+    pub(crate) check: PassedCheck,
     expires_at: Instant,
     returns_left: u8,
 }
@@ -246,13 +246,17 @@ impl LiveStore {
 
     /// Takes a proof (single use). Put it back with [`LiveStore::restore_proof`] when the
     /// request failed for a reason the person can fix without a new check (a taken username).
-    pub fn take_proof(&self, proof: &str, purpose: Purpose) -> Result<PassedCheck, LiveFailure> {
+    pub(crate) fn take_proof(&self, proof: &str, purpose: Purpose) -> Result<PassedCheck, LiveFailure> {
         self.take_returnable_proof(proof, purpose)
             .map(|taken| taken.check)
     }
 
     /// [`Self::take_proof`], keeping what [`Self::restore_proof`] needs.
-    pub fn take_returnable_proof(&self, proof: &str, purpose: Purpose) -> Result<TakenProof, LiveFailure> {
+    pub(crate) fn take_returnable_proof(
+        &self,
+        proof: &str,
+        purpose: Purpose,
+    ) -> Result<TakenProof, LiveFailure> {
         let mut proofs = lock(&self.inner.proofs);
         let entry = proofs.entries.remove(proof).ok_or(LiveFailure::UnknownProof)?;
         if entry.expires_at <= Instant::now() {
@@ -273,7 +277,7 @@ impl LiveStore {
     /// Puts a proof back after a refusal the person can fix, with the lifetime it had (never
     /// renewed) and one return fewer; returns whether it was put back (false: no returns left,
     /// a new face check is needed).
-    pub fn restore_proof(&self, proof: &str, taken: TakenProof) -> bool {
+    pub(crate) fn restore_proof(&self, proof: &str, taken: TakenProof) -> bool {
         if taken.returns_left == 0 {
             return false;
         }

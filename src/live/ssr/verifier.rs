@@ -142,9 +142,9 @@ impl LiveFailure {
 /// The answer to one frame.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FrameReply {
-    pub face: Option<FaceBox>,
-    pub hint: Hint,
-    pub progress: Progress,
+    pub(crate) face: Option<FaceBox>,
+    pub(crate) hint: Hint,
+    pub(crate) progress: Progress,
     /// Every check has passed: the attempt is done.
     pub passed: bool,
 }
