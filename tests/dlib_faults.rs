@@ -127,7 +127,7 @@ async fn a_dlib_exception_fails_that_picture_and_the_worker_serves_the_next() {
         );
         assert_eq!(error.to_string(), ENGINE_FAILED);
         assert_eq!(error.code(), "face_engine_failed");
-        assert_eq!(error.kind().http_status(), 500);
+        assert_eq!(error.kind(), facegate::face::FaceErrorKind::Internal);
     }
     let after = engine
         .analyze(ImageInput::Bytes(photo("obama.jpg")))

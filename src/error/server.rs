@@ -235,3 +235,28 @@ impl From<crate::live::ssr::AttemptError> for AppError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::face::FaceError;
+
+    /// The one table of HTTP statuses: a face error's kind decides it here.
+    #[test]
+    fn face_errors_answer_with_the_status_of_their_kind() {
+        let status = |error: FaceError| AppError::from(error).status();
+        assert_eq!(status(FaceError::Busy), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(status(FaceError::BadBase64), StatusCode::BAD_REQUEST);
+        let too_large = FaceError::TooManyPixels {
+            width: 1,
+            height: 1,
+            limit: 0,
+        };
+        assert_eq!(status(too_large), StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(status(FaceError::NoFace), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            status(FaceError::Engine("std::bad_alloc".into())),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
+}

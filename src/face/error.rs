@@ -1,5 +1,5 @@
 //! Why a picture was refused. One variant per reason, each with a stable [`FaceError::code`], an
-//! HTTP-like [`FaceErrorKind`], and a `Display` that is the sentence shown to the person.
+//! [`FaceErrorKind`] (which HTTP status it becomes is `crate::error`'s business), and a `Display` that is the sentence shown to the person.
 
 /// How the web layer should answer a [`FaceError`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,20 +16,6 @@ pub enum FaceErrorKind {
     Busy,
     /// A bug or a broken model: 500.
     Internal,
-}
-
-impl FaceErrorKind {
-    /// The HTTP status code this kind maps to.
-    pub fn http_status(self) -> u16 {
-        match self {
-            Self::BadInput => 400,
-            Self::TooLarge => 413,
-            Self::UnsupportedFormat => 415,
-            Self::Refused => 422,
-            Self::Busy => 503,
-            Self::Internal => 500,
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -189,22 +175,21 @@ mod tests {
             engine.to_string(),
             "The face engine failed on this picture; try again."
         );
-        assert_eq!(engine.kind().http_status(), 500);
+        assert_eq!(engine.kind(), FaceErrorKind::Internal);
     }
 
     #[test]
-    fn kinds_map_to_statuses() {
-        assert_eq!(FaceError::Busy.kind().http_status(), 503);
-        assert_eq!(FaceError::BadBase64.kind().http_status(), 400);
+    fn each_reason_has_its_kind() {
+        assert_eq!(FaceError::Busy.kind(), FaceErrorKind::Busy);
+        assert_eq!(FaceError::BadBase64.kind(), FaceErrorKind::BadInput);
         assert_eq!(
             FaceError::TooManyPixels {
                 width: 1,
                 height: 1,
                 limit: 0
             }
-            .kind()
-            .http_status(),
-            413
+            .kind(),
+            FaceErrorKind::TooLarge
         );
         assert_eq!(
             FaceError::TooBlurry {
