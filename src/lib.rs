@@ -47,6 +47,8 @@ pub mod metrics;
 #[cfg(feature = "ssr")]
 pub mod oidc;
 #[cfg(feature = "ssr")]
+pub(crate) mod secret_file;
+#[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]
 pub(crate) mod startup;

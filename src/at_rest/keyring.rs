@@ -9,10 +9,7 @@
 //! templates, so a rotation adds a new first line, re-encrypts, then drops the old line. A key id
 //! is 1-64 characters of `A-Z a-z 0-9 . _ -`; ids are stored beside each record, keys never are.
 
-use std::{
-    io::Write,
-    path::{Path, PathBuf},
-};
+use std::path::{Path, PathBuf};
 
 use aes_gcm::{Aes256Gcm, KeyInit};
 use base64::{Engine, engine::general_purpose::STANDARD};
@@ -213,38 +210,18 @@ pub fn load(path: &Path) -> Result<(KeyRing, FileStamp), KeyFileError> {
 
 /// Creates a new key file (mode 0600) holding `ring`; refuses to overwrite an existing file.
 pub fn create(path: &Path, ring: &KeyRing) -> Result<(), KeyFileError> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let fail = |cause| KeyFileError::Write {
+    crate::secret_file::create(path, &ring.to_file_text()).map_err(|cause| KeyFileError::Write {
         path: path.to_path_buf(),
         cause,
-    };
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(fail)?;
-    file.write_all(ring.to_file_text().as_bytes()).map_err(fail)?;
-    file.sync_all().map_err(fail)
+    })
 }
 
 /// Replaces the key file with `ring` atomically (a private temporary file renamed over it), so a
 /// server reading it meanwhile sees the old or the new keyring, never half of one.
 pub fn replace(path: &Path, ring: &KeyRing) -> Result<(), KeyFileError> {
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-    let temporary = path.with_file_name(format!(
-        ".{}.new-{}",
-        file_name.as_deref().unwrap_or("template-keys"),
-        std::process::id()
-    ));
-    let _ = std::fs::remove_file(&temporary);
-    create(&temporary, ring)?;
-    std::fs::rename(&temporary, path).map_err(|cause| {
-        let _ = std::fs::remove_file(&temporary);
-        KeyFileError::Write {
-            path: path.to_path_buf(),
-            cause,
-        }
+    crate::secret_file::replace(path, &ring.to_file_text()).map_err(|cause| KeyFileError::Write {
+        path: path.to_path_buf(),
+        cause,
     })
 }
 

@@ -9,10 +9,7 @@
 //! pairwise-salt <base64 of 32 random bytes>
 //! ```
 
-use std::{
-    io::Write,
-    path::{Path, PathBuf},
-};
+use std::path::Path;
 
 use base64::{
     Engine,
@@ -307,33 +304,14 @@ pub fn load_or_create(path: &Path) -> Result<KeySet, String> {
 
 /// Creates the key file (mode 0600); never overwrites one.
 pub fn create(path: &Path, keys: &KeySet) -> Result<(), String> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let fail = |e: std::io::Error| format!("cannot write the key file {}: {e}", path.display());
-    let text = keys.to_file_text()?;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(fail)?;
-    file.write_all(text.as_bytes()).map_err(fail)?;
-    file.sync_all().map_err(fail)
+    crate::secret_file::create(path, &keys.to_file_text()?)
+        .map_err(|e| format!("cannot write the key file {}: {e}", path.display()))
 }
 
 /// Replaces the key file atomically (a private temporary file renamed over it).
 pub fn replace(path: &Path, keys: &KeySet) -> Result<(), String> {
-    let temporary: PathBuf = path.with_file_name(format!(
-        ".{}.new-{}",
-        path.file_name()
-            .map_or_else(|| "oidc-keys".into(), |n| n.to_string_lossy()),
-        std::process::id()
-    ));
-    let _ = std::fs::remove_file(&temporary);
-    create(&temporary, keys)?;
-    std::fs::rename(&temporary, path).map_err(|e| {
-        let _ = std::fs::remove_file(&temporary);
-        format!("cannot replace the key file {}: {e}", path.display())
-    })
+    crate::secret_file::replace(path, &keys.to_file_text()?)
+        .map_err(|e| format!("cannot replace the key file {}: {e}", path.display()))
 }
 
 #[cfg(test)]
