@@ -146,8 +146,7 @@ async fn seed(db: &FerretDb, n: usize) {
                 expires_at,
                 last_seen_at: Some(now),
                 previous_login_at: None,
-                second_factor: true,
-                amr: Vec::new(),
+                amr: vec!["face".into(), "pin".into()],
             })
             .collect();
         database

@@ -374,8 +374,7 @@ async fn planted_session(
         expires_at: ago(age_secs - lifetime_secs),
         last_seen_at: Some(ago(idle_secs)),
         previous_login_at: None,
-        second_factor: true,
-        amr: Vec::new(),
+        amr: vec!["face".into(), "pin".into()],
     };
     support::plant_session(server, session).await;
     token

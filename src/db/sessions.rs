@@ -38,14 +38,19 @@ pub struct SessionDoc {
     /// The user's login before this one, shown on the welcome page.
     #[serde(default)]
     pub previous_login_at: Option<DateTime>,
-    /// The login passed a second factor (PIN or passkey) after the face, not the face alone
-    /// (`second-factor = off` or `ambiguous`, an account without a PIN). Adding a passkey needs it.
-    #[serde(default)]
-    pub second_factor: bool,
     /// How the login was made (RFC 8176 values): `face`, then `pin`, or `hwk` (+ `user` when the
     /// passkey verified its user). Empty for sessions from before it was recorded.
     #[serde(default)]
     pub amr: Vec<String>,
+}
+
+impl SessionDoc {
+    /// The login passed a second factor (PIN or passkey) after the face, not the face alone
+    /// (`second-factor = off` or `ambiguous`, an account without a PIN). Adding a passkey needs
+    /// it. Read from `amr`: one record of how the login was made, not two that could disagree.
+    pub fn second_factor(&self) -> bool {
+        self.amr.iter().any(|m| m == "pin" || m == "hwk")
+    }
 }
 
 impl Db {

@@ -136,7 +136,6 @@ mod tests {
             expires_at: now,
             last_seen_at: None,
             previous_login_at: None,
-            second_factor: true,
             amr: vec!["face".into(), "pin".into()],
         };
         let sessions = SessionStore::from_sessions([live]);

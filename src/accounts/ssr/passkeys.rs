@@ -205,7 +205,7 @@ pub(crate) async fn count(accounts: &Accounts, user_id: ObjectId) -> Result<u64,
 /// strongest, the face *and* the second factor. A session opened by the face alone
 /// (`second-factor = off` or `ambiguous`, an account without a PIN) cannot add one.
 fn require_second_factor_login(signed_in: &SignedIn) -> Result<(), AppError> {
-    if signed_in.session.second_factor {
+    if signed_in.session.second_factor() {
         return Ok(());
     }
     Err(AppError::Forbidden {

@@ -83,8 +83,6 @@ pub(super) async fn open(
         expires_at: millis_after(now, accounts.config.accounts.session_lifetime()),
         last_seen_at: Some(now),
         previous_login_at,
-        // A second factor (PIN or passkey) confirmed the face: adding a passkey needs it.
-        second_factor: amr.iter().any(|m| m == "pin" || m == "hwk"),
         amr,
     };
     accounts.db.sessions().insert_one(&session).await?;

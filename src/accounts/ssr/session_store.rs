@@ -142,8 +142,7 @@ mod tests {
             expires_at: DateTime::from_millis(created_ms + 1_000_000),
             last_seen_at: Some(DateTime::from_millis(created_ms)),
             previous_login_at: None,
-            second_factor: true,
-            amr: Vec::new(),
+            amr: vec!["face".into(), "pin".into()],
         }
     }
 
