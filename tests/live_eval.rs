@@ -90,7 +90,7 @@ impl Cached {
 }
 
 /// Observes a clip's frames (two worker threads), or reads them from the cache.
-fn observe_clip(clip: &str) -> Vec<FaceObservation> {
+pub(crate) fn observe_clip(clip: &str) -> Vec<FaceObservation> {
     let files = support::frame_files(clip);
     let cache = support::repo_path("target/live-cache").join(format!("{clip}-{}.json", files.len()));
     if let Ok(text) = std::fs::read_to_string(&cache)
