@@ -91,37 +91,6 @@ impl Similarity {
             self.centre.1 + ty + (1.0 + a) * dy + b * dx,
         )
     }
-
-    /// The least-squares similarity taking `from` onto `to`, about `centre`.
-    fn fit(centre: Point, from: &[Point], to: &[Point]) -> Self {
-        let n = from.len().max(1) as f64;
-        let mean = |ps: &[Point]| ps.iter().fold((0.0, 0.0), |m, p| (m.0 + p.0 / n, m.1 + p.1 / n));
-        let (fm, tm) = (mean(from), mean(to));
-        let (mut re, mut im, mut norm) = (0.0, 0.0, 0.0);
-        for (f, t) in from.iter().zip(to) {
-            let (fx, fy) = (f.0 - fm.0, f.1 - fm.1);
-            let (px, py) = (t.0 - tm.0, t.1 - tm.1);
-            re += fx * px + fy * py;
-            im += fx * py - fy * px;
-            norm += fx * fx + fy * fy;
-        }
-        let (a, b) = if norm < 1e-9 {
-            (1.0, 0.0)
-        } else {
-            (re / norm, im / norm)
-        };
-        // to ≈ tm + (a + ib)(p − fm); about `centre`: shift = tm + (a+ib)(centre − fm) − centre.
-        let (cx, cy) = (centre.0 - fm.0, centre.1 - fm.1);
-        Self {
-            centre,
-            params: [
-                tm.0 + a * cx - b * cy - centre.0,
-                tm.1 + b * cx + a * cy - centre.1,
-                a - 1.0,
-                b,
-            ],
-        }
-    }
 }
 
 /// The band outside a frontal face's jaw line, taken from the reference frame.
@@ -129,7 +98,6 @@ impl Similarity {
 pub struct Outline {
     /// Band points (frame pixels) and their luma in the reference.
     band: Vec<(Point, f64)>,
-    jaw: Vec<Point>,
     centre: Point,
     span: f64,
     /// [`Outline::change`] between the reference and the frame before it.
@@ -155,7 +123,7 @@ impl Outline {
             .fold((0.0, 0.0), |c, p| (c.0 + p.0 / n, c.1 + p.1 / n));
         let span = (landmarks[36].0 - landmarks[45].0).hypot(landmarks[36].1 - landmarks[45].1);
         let mut band = Vec::new();
-        for j in 3..13 {
+        for j in 1..15 {
             for k in 0..8 {
                 let f = f64::from(k) / 8.0;
                 let p = (
@@ -172,12 +140,11 @@ impl Outline {
                 }
             }
         }
-        if band.len() < 150 {
+        if band.len() < 200 {
             return None;
         }
         let mut outline = Self {
             band,
-            jaw: landmarks[..17].to_vec(),
             centre,
             span,
             floor: 0.0,
@@ -198,33 +165,23 @@ impl Outline {
         if landmarks.len() != 68 {
             return None;
         }
-        // Two starting guesses: the scene did not move (a camera on a stand, an attacker's
-        // slow drift), and the similarity that takes the reference's jaw points onto these
-        // (a moving camera; on an animated photo the detector may misplace the jaw, so it is
-        // not trusted alone). Shifts on a grid of 1/20 eye span around each, ±0.4 and ±0.15
-        // eye spans; then coordinate descent on all four parameters.
-        let jaw = Similarity::fit(self.centre, &self.jaw, &landmarks[..17]);
+        // Shifts of whole pixels within ±20 of where the band was (as first measured: a
+        // coarser grid around the jaw points' similarity let animations through, docs/live.md),
+        // then coordinate descent on shift, zoom and rotation.
         let still = Similarity {
             centre: self.centre,
             params: [0.0; 4],
         };
         let cost = |params: [f64; 4]| self.unexplained(now, still.with(params));
-        let grid = (self.span / 20.0).max(0.5);
+        let grid = 1.0;
         let mut best = still.params;
         let mut best_cost = cost(best);
-        for (start, reach) in [(still, 8), (jaw, 3)] {
-            for i in -reach..=reach {
-                for j in -reach..=reach {
-                    let p = [
-                        start.params[0] + f64::from(i) * grid,
-                        start.params[1] + f64::from(j) * grid,
-                        start.params[2],
-                        start.params[3],
-                    ];
-                    let c = cost(p);
-                    if c < best_cost {
-                        (best, best_cost) = (p, c);
-                    }
+        for i in -20..=20 {
+            for j in -20..=20 {
+                let p = [f64::from(i), f64::from(j), 0.0, 0.0];
+                let c = cost(p);
+                if c < best_cost {
+                    (best, best_cost) = (p, c);
                 }
             }
         }
