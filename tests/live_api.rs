@@ -676,10 +676,10 @@ async fn an_upload_that_arrived_in_time_passes_however_long_it_takes() {
 /// against the jaw for the turn, the upper lids pulled down for the blink, with hand-held drift,
 /// sensor noise and JPEG recompression), uploaded and over the live socket, must be refused with
 /// no session written; the control — the man himself — logs in afterwards. Ignored while
-/// species 1 is open: no check in the product refuses it yet (docs/live.md, "Animated photos");
-/// the earlier attempt saw this attack accepted. When a check lands, assert its code here.
+/// species 1 is open: no check in the product refuses it yet (docs/live.md, "Animated photos").
+/// When a check lands, assert its code here.
 #[tokio::test]
-#[ignore = "issue 14 species 1 open: an animated photo is expected to pass the live check (not run in the 2026-12-03 animation session)"]
+#[ignore = "issue 14 species 1 open: run 2026-12-03, the uploaded animation logged in (200, Welcome, Franck!); run with --ignored"]
 async fn an_animated_photo_of_an_enrolled_person_is_refused() {
     use facegate::face::{FacePipeline, FaceSettings};
     use facegate::live::Step;
