@@ -16,6 +16,7 @@ mod forward_auth;
 mod front_door;
 mod http_security;
 mod instances;
+mod live_animation;
 mod live_api;
 mod live_eval;
 mod more_people;

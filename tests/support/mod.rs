@@ -1,7 +1,10 @@
 //! Shared by the integration tests: a real FerretDB per test and the real server in-process.
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod animate;
 pub mod authenticator;
+pub mod outline;
+pub mod warp_residual;
 
 use std::{
     net::{SocketAddr, TcpListener, TcpStream},
