@@ -22,7 +22,7 @@ release=--release
 source scripts/bench-server.sh
 # The default throttle, admission places and shares, as shipped; the challenge the clip performs;
 # no PIN step (one account's PIN checks run one at a time by design, see bench-logins.sh).
-start_bench_server login_load FACEGATE_TRUSTED_PROXIES=127.0.0.1 \
+start_bench_server login_load FACEGATE_ALLOW_CLIP_UPLOAD=true FACEGATE_TRUSTED_PROXIES=127.0.0.1 \
   FACEGATE_LIVENESS_CHALLENGE=turn_left,blink FACEGATE_SECOND_FACTOR=off
 export LOGIN_LOAD_FORWARDED_FOR=198.51.100.
 target="http://127.0.0.1:$port"

@@ -18,7 +18,7 @@ source scripts/bench-server.sh
 # client logs in as the one person the clips show, and one account's PIN checks run one at a
 # time by design (a second gets 429 pin_check_running): the PIN step is left out unless
 # LOGIN_SECOND_FACTOR=always (its cost is the difference at one client).
-start_bench_server login_load FACEGATE_THROTTLE=false FACEGATE_LIVENESS_CHALLENGE=turn_left,blink \
+start_bench_server login_load FACEGATE_ALLOW_CLIP_UPLOAD=true FACEGATE_THROTTLE=false FACEGATE_LIVENESS_CHALLENGE=turn_left,blink \
   FACEGATE_SECOND_FACTOR="${LOGIN_SECOND_FACTOR:-off}"
 # The server re-executes itself in place (same process) to tune OpenBLAS: its pid stays.
 rss() { awk '/VmRSS/ {printf "%.0f MB", $2 / 1024}' "/proc/$server/status" 2>/dev/null || echo "?"; }

@@ -65,6 +65,46 @@ fn assert_refused((status, body): &(StatusCode, Value), expected: StatusCode, co
     );
 }
 
+/// By default a server takes live checks over the socket only: an uploaded clip is refused with
+/// its own code before any frame is looked at, and nothing is written.
+#[tokio::test]
+async fn uploaded_clips_are_refused_by_default() {
+    // A later flag wins: this is the shipped default, which the test configuration turns on.
+    let server = TestServer::start(&["--allow-clip-upload", "false"]).await;
+    let asked = post(&client(), &server, "/api/liveness", json!({ "purpose": "login" })).await;
+    assert_refused(&asked, StatusCode::FORBIDDEN, "clip_upload_disabled");
+    let message = asked.1["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("/api/live"),
+        "says what to do instead: {message}"
+    );
+
+    let frames = clip_frames("franck", 20.0, 7.0);
+    let registered = post(
+        &client(),
+        &server,
+        "/api/register",
+        json!({
+            "username": "Franck",
+            "email": "franck@example.org",
+            "pin": PIN,
+            "nonce": "a-nonce-from-elsewhere",
+            "frames": frames,
+        }),
+    )
+    .await;
+    assert_refused(&registered, StatusCode::FORBIDDEN, "clip_upload_disabled");
+    let logged_in = post(
+        &client(),
+        &server,
+        "/api/login",
+        json!({ "nonce": "a-nonce-from-elsewhere", "frames": frames, "pin": PIN }),
+    )
+    .await;
+    assert_refused(&logged_in, StatusCode::FORBIDDEN, "clip_upload_disabled");
+    assert_eq!(count(&server, "users").await, 0, "nothing written");
+}
+
 #[tokio::test]
 async fn a_live_person_registers_logs_in_and_cannot_be_replayed() {
     let server = TestServer::start(PINNED).await;

@@ -1,6 +1,6 @@
 //! The three ways a client can show its face to `POST /api/login` and `POST /api/register`:
-//! the `proof` of a passed live socket check, an uploaded clip (`nonce` + `frames`), or — only
-//! with `allow-single-image` — the old single `image`.
+//! the `proof` of a passed live socket check, an uploaded clip (`nonce` + `frames`; only with
+//! `allow-clip-upload`), or — only with `allow-single-image` — the old single `image`.
 
 use serde::Deserialize;
 
@@ -46,6 +46,7 @@ impl FaceEvidence {
             return Ok(Face::Proof(proof));
         }
         if let Some(nonce) = self.nonce {
+            state.config.live.clip_upload_allowed()?;
             let frames = self.frames.unwrap_or_default();
             if frames.is_empty() {
                 return Err(AppError::BadRequest {
@@ -72,7 +73,7 @@ impl FaceEvidence {
             }),
             None => Err(AppError::BadRequest {
                 code: "liveness_required",
-                message: "Send the proof of a live check, or {nonce, frames}; see docs/api.md.".into(),
+                message: "Send the proof of a live check (the /api/live socket); see docs/api.md.".into(),
             }),
         }
     }

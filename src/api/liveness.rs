@@ -45,6 +45,7 @@ pub async fn start(
             message: format!("The request body is not valid: {e}. Send {{\"purpose\": \"login\"}} or {{\"purpose\": \"register\"}}."),
         })?
     };
+    state.config.live.clip_upload_allowed()?;
     let purpose = request.purpose;
     let challenge = state
         .live

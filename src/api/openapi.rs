@@ -262,10 +262,14 @@ mod routes_described {
         ))]
     fn passkey_login_finish() {}
 
-    /// A challenge for a client that records a clip and uploads it with `{nonce, frames}`. An empty
-    /// body asks for a login challenge.
+    /// A challenge for a client that records a clip and uploads it with `{nonce, frames}`; only
+    /// with the setting `allow-clip-upload` (off by default: 403 `clip_upload_disabled`). An
+    /// empty body asks for a login challenge.
     #[utoipa::path(post, path = "/api/liveness", tag = "face", request_body(content = LivenessRequest, description = "Optional."),
-        responses((status = 201, description = "The challenge.", body = LivenessResponse)))]
+        responses(
+            (status = 201, description = "The challenge.", body = LivenessResponse),
+            (status = 403, description = "`clip_upload_disabled`: this server takes live checks over the socket only.", body = ApiError),
+        ))]
     fn liveness() {}
 
     /// The live face check over a WebSocket. The server's first text message is a `challenge`;

@@ -156,6 +156,10 @@ pub fn test_args(db: &FerretDb, extra: &[&str]) -> Vec<String> {
         // everything else. tests/http_security.rs turns it on (a later flag wins).
         "--throttle".into(),
         "false".into(),
+        // Most tests drive the live check by uploading clips (the attacks on that path among
+        // them); `live_api::uploaded_clips_are_refused_by_default` shows the default is off.
+        "--allow-clip-upload".into(),
+        "true".into(),
         "--template-key-file".into(),
         key_file.display().to_string(),
         // Beside it, not in the checkout's data/: created at the server's first start.

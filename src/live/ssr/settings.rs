@@ -61,6 +61,14 @@ pub struct LiveSettings {
     /// liveness check. A photo then signs its owner in: only for trusted kiosks and old clients.
     #[arg(long, env = "FACEGATE_ALLOW_SINGLE_IMAGE", default_value_t = false, action = clap::ArgAction::Set)]
     pub(crate) allow_single_image: bool,
+
+    /// Accept live checks that the client records and uploads whole (`POST /api/liveness`, then
+    /// `{nonce, frames}` to /api/login or /api/register). There the client chooses every frame
+    /// and its time: a photo animated to perform the challenge and a spliced recording of the
+    /// person both passed it in our tests (docs/live.md). Off: the live socket only, where the
+    /// server sees the frames arrive and draws which ones it encodes.
+    #[arg(long, env = "FACEGATE_ALLOW_CLIP_UPLOAD", default_value_t = false, action = clap::ArgAction::Set)]
+    pub(crate) allow_clip_upload: bool,
 }
 
 impl Default for LiveSettings {
@@ -73,11 +81,26 @@ impl Default for LiveSettings {
             live_max_sessions: defaults::MAX_SESSIONS,
             live_max_frames: defaults::MAX_FRAMES,
             allow_single_image: false,
+            allow_clip_upload: false,
         }
     }
 }
 
+/// How a client whose server refuses uploaded clips learns what to do instead.
+pub(crate) const CLIP_UPLOAD_DISABLED: &str = "This server does not accept uploaded clips: a recording can be forged frame by frame. Do the live check over the /api/live socket and send its proof (docs/api.md).";
+
 impl LiveSettings {
+    /// Refuses the upload path unless the operator turned it on.
+    pub(crate) fn clip_upload_allowed(&self) -> Result<(), crate::error::AppError> {
+        if self.allow_clip_upload {
+            return Ok(());
+        }
+        Err(crate::error::AppError::Forbidden {
+            code: "clip_upload_disabled",
+            message: CLIP_UPLOAD_DISABLED.into(),
+        })
+    }
+
     /// The session cap: the setting, or four per face worker when it is 0.
     pub fn session_cap(&self, face_workers: usize) -> usize {
         match self.live_max_sessions {
@@ -105,6 +128,11 @@ impl LiveSettings {
             tracing::warn!(
                 challenge = ?fixed,
                 "FACEGATE_LIVENESS_CHALLENGE pins the liveness challenge: a recording of these steps passes. Use it only for tests and recorded video"
+            );
+        }
+        if self.allow_clip_upload {
+            tracing::warn!(
+                "FACEGATE_ALLOW_CLIP_UPLOAD is on: uploaded clips are accepted as live checks; the client controls their frames and times, and an animated photo passed that path in testing"
             );
         }
         if self.allow_single_image {
