@@ -27,7 +27,7 @@ async function expectWithinWidth(element: Locator, width = 360) {
 }
 
 test('on a phone, Franck registers by touch in front of a portrait camera', async ({ cameraPage }) => {
-  const page = await cameraPage(y4m('franck_phone_a.y4m'));
+  const page = await cameraPage(y4m('franck_phone_register.y4m'));
   await page.goto('/register');
   const proceed = page.getByRole('button', { name: 'Continue to the face check' });
   await expect(proceed).toBeEnabled();
