@@ -6,7 +6,7 @@
 //! What makes dlib throw: landmarks that are neither 68 nor 5 points (the encoder's chip
 //! alignment checks), allocations it cannot make, and the CNN detector on slivers under ~9 px.
 
-use crate::support;
+mod support;
 
 use axum::response::IntoResponse;
 use dlib_face_recognition::{

@@ -1,6 +1,8 @@
 //! Every integration test in one binary: one link instead of one per file (each links dlib, the
 //! database driver and the whole app: ~20 copies cost minutes and gigabytes in CI). Each file
 //! stays a module of its own; run one with `cargo test --features ssr --test integration live_api::`.
+//! Two run in processes of their own: `observability` (the process-wide metrics recorder) and
+//! `dlib_faults` (it makes libdlib fail on purpose).
 
 mod support;
 
@@ -8,7 +10,6 @@ mod accounts_api;
 mod admission;
 mod api_contract;
 mod blas_tuning;
-mod dlib_faults;
 mod ended_sessions;
 mod face_engine;
 mod faults;
