@@ -152,6 +152,7 @@ impl AppState {
             tickets: LoginTickets::default(),
             passkeys: passkeys.clone(),
             templates: templates.clone(),
+            background: background.clone(),
         };
         changes.spawn_follower(accounts.clone(), &background);
         let state = Self {

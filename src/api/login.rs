@@ -56,13 +56,7 @@ pub async fn login(
 ) -> Result<Response, AppError> {
     // The PIN, when sent along, is a second step of the same request: same client, and the same
     // older session to end.
-    let pin_context = LoginContext {
-        client: context.client.clone(),
-        previous: context
-            .previous
-            .as_ref()
-            .map(|token| SessionToken::from_cookie(token.expose())),
-    };
+    let pin_context = context.clone();
     let outcome = match request.face.into_face(&state, Purpose::Login).await? {
         Face::Proof(proof) => accounts::login_with_proof(&state.accounts, &proof, context).await?,
         Face::Checked(check) => {

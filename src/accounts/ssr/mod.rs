@@ -36,6 +36,7 @@ use super::{
 };
 use crate::{
     at_rest::TemplateCipher,
+    background::Background,
     changes::ChangeFeed,
     config::Config,
     db::Db,
@@ -71,6 +72,8 @@ pub struct Accounts {
     pub(crate) passkeys: Passkeys,
     /// Seals and opens the stored face templates and PIN hashes (`crate::at_rest`).
     pub(crate) templates: TemplateCipher,
+    /// Runs the writes a request does not wait for (shutdown does).
+    pub(crate) background: Background,
 }
 
 /// What a person sees when a login face matches nobody. It says nothing about who is enrolled.
@@ -287,6 +290,7 @@ impl LoginOutcome {
 
 /// The browser's request around a login: who it is, and the session it already had (replaced
 /// by the new one, so a planted or stolen older cookie dies at the next login).
+#[derive(Clone)]
 pub struct LoginContext {
     pub(crate) client: ClientMeta,
     pub(crate) previous: Option<SessionToken>,

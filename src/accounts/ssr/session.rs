@@ -34,6 +34,7 @@ const UNKNOWN_COOKIE_WAIT: Duration =
 
 /// A session token: 256 random bits, URL-safe base64. Deliberately neither `Serialize` nor
 /// `Display`, so it cannot end up in a response body or a log line by accident.
+#[derive(Clone)]
 pub struct SessionToken(String);
 
 impl SessionToken {
@@ -129,7 +130,7 @@ pub(crate) async fn find_by_hash(accounts: &Accounts, hash: String) -> Result<Op
     if now.timestamp_millis() - last_seen.timestamp_millis() >= touch_every.as_millis() as i64 {
         accounts.sessions.seen(&hash, now);
         let (db, changes) = (accounts.db.clone(), accounts.changes.clone());
-        tokio::spawn(async move {
+        accounts.background.finish(async move {
             let touched = db
                 .sessions()
                 .update_one(doc! { "_id": &hash }, doc! { "$set": { "last_seen_at": now } })
@@ -173,7 +174,7 @@ pub(super) fn end_in_background(accounts: &Accounts, token: &SessionToken) {
 fn end_hash_in_background(accounts: &Accounts, hash: String) {
     accounts.sessions.remove(&hash);
     let (db, changes) = (accounts.db.clone(), accounts.changes.clone());
-    tokio::spawn(async move {
+    accounts.background.finish(async move {
         if let Err(e) = sessions::mark_ended(&db, &hash).await {
             tracing::warn!(error = %e, "could not record an ended session");
         }

@@ -84,6 +84,8 @@ struct ReplayDoc {
 #[derive(Clone)]
 pub struct ReplayLog {
     collection: Collection<ReplayDoc>,
+    /// Runs the inserts a check's answer does not wait for (shutdown does).
+    background: Background,
 }
 
 impl ReplayLog {
@@ -108,7 +110,10 @@ impl ReplayLog {
         tracing::info!(prints = loaded, "replay memory loaded");
         let follower = collection.clone();
         background.spawn("replay memory follower", follow(follower, memory));
-        Ok(Self { collection })
+        Ok(Self {
+            collection,
+            background: background.clone(),
+        })
     }
 
     /// Inserts one passed check's prints, in the background (the check's answer does not wait;
@@ -128,7 +133,7 @@ impl ReplayLog {
             expires_at: DateTime::from_millis(now.timestamp_millis() + keep.as_millis() as i64),
         };
         let collection = self.collection.clone();
-        tokio::spawn(async move {
+        self.background.finish(async move {
             if let Err(error) = collection.insert_one(&entry).await {
                 tracing::warn!(%error, "could not store a passed check's frame prints: other instances will not refuse their replay");
             }
