@@ -19,9 +19,12 @@ source scripts/bench-server.sh
 # time by design (a second gets 429 pin_check_running): the PIN step is left out unless
 # LOGIN_SECOND_FACTOR=always (its cost is the difference at one client).
 start_bench_server login_load FACEGATE_ALLOW_CLIP_UPLOAD=true FACEGATE_THROTTLE=false FACEGATE_LIVENESS_CHALLENGE=turn_left,blink \
-  FACEGATE_SECOND_FACTOR="${LOGIN_SECOND_FACTOR:-off}"
+  FACEGATE_SECOND_FACTOR="${LOGIN_SECOND_FACTOR:-off}" FACEGATE_METRICS_TOKEN=bench
 # The server re-executes itself in place (same process) to tune OpenBLAS: its pid stays.
 rss() { awk '/VmRSS/ {printf "%.0f MB", $2 / 1024}' "/proc/$server/status" 2>/dev/null || echo "?"; }
+# The server's CPU time so far (user + system), in seconds: the cost of a login is this
+# difference over a level divided by the logins it completed.
+cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$server/stat"; }
 echo "complete logins (second factor: ${LOGIN_SECOND_FACTOR:-off}), $(nproc) cores, face workers: one per core; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "| clients | logins | logins/s | upload→answer p50 | p95 | p99 | other answers |"
@@ -33,9 +36,23 @@ if [[ -n "${SOAK_SECONDS:-}" ]]; then
   wait "$load"
   echo "$(date +%T) server RSS $(rss) (end)"
 else
+  costs=()
   for n in $levels; do
-    target/release/examples/login_load "http://127.0.0.1:$port" "$n" "$seconds"
+    before="$(cpu_seconds)"
+    row="$(target/release/examples/login_load "http://127.0.0.1:$port" "$n" "$seconds")"
+    echo "$row"
+    logins="$(awk -F'|' 'NR == 1 {gsub(/ /, "", $3); print $3}' <<<"$row")"
+    costs+=("$n clients: $(awk -v a="$before" -v b="$(cpu_seconds)" -v n="$logins" \
+      'BEGIN {if (n > 0) printf "%.3f core-s per login (%.1f s over %d logins)", (b - a) / n, b - a, n; else print "no login"}')")
   done
   echo
+  echo "server CPU per completed login (user + system time of the server process; refused and busy answers included):"
+  printf '  %s\n' "${costs[@]}"
   echo "server RSS after the run: $(rss)"
+  # Where the face workers' time went, over the whole run: each stage's calls and seconds.
+  echo
+  echo "face stages over the run (calls, total seconds, mean ms):"
+  curl -fs -H 'Authorization: Bearer bench' "http://127.0.0.1:$port/metrics" |
+    awk -F'[{}" ]+' '/^facegate_face_stage_seconds_(sum|count)/ {split($1, m, "_"); v[$3 "," m[5]] = $NF; stages[$3] = 1}
+      END {for (s in stages) printf "  %-10s %7d calls %8.2f s %6.2f ms\n", s, v[s ",count"], v[s ",sum"], 1000 * v[s ",sum"] / v[s ",count"]}' || true
 fi

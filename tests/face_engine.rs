@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use facegate::face::{
     DetectOptions, Encoding, FaceAnalysis, FaceEngine, FaceError, FaceErrorKind, FacePipeline, FaceRect,
-    FaceSettings, Frame, ImageInput, ModelError,
+    FaceSettings, Frame, ImageInput, Look, ModelError,
 };
 use image::{ImageOutputFormat, Rgb, RgbImage, imageops};
 
@@ -245,6 +245,82 @@ fn pictures_without_a_face_are_refused() {
     let obama = photo("obama.jpg");
     let background = crop(&obama, 0, 560, obama.width(), obama.height() - 560);
     assert_eq!(analyze_image(&background).map(|_| ()), Err(FaceError::NoFace));
+}
+
+/// A live frame followed from the previous one: the detector searches a window around where
+/// the face was. The same face, the same landmarks within a fraction of a pixel per point, and
+/// the whole frame again when the face is not in the window.
+#[test]
+fn a_followed_face_is_found_around_where_it_was() {
+    let pipeline = FacePipeline::load(&models_dir(), &FaceSettings::default()).expect("models");
+    let frames = ["frames/franck/00100.jpg", "frames/franck/00101.jpg"].map(|name| {
+        pipeline
+            .decode(ImageInput::Bytes(std::fs::read(media(name)).expect("frame")))
+            .expect("decode")
+    });
+    let whole = pipeline
+        .observe_frame(&frames[1], Look::whole(false))
+        .expect("observe");
+    let before = pipeline
+        .observe_frame(&frames[0], Look::whole(false))
+        .expect("observe");
+    let followed = pipeline
+        .observe_frame(
+            &frames[1],
+            Look {
+                near: before.face,
+                encode: false,
+            },
+        )
+        .expect("observe");
+    assert!(
+        whole.issue.is_none() && followed.issue.is_none(),
+        "{whole:?} / {followed:?}"
+    );
+    let (a, b) = (
+        whole.landmarks.expect("landmarks"),
+        followed.landmarks.expect("landmarks"),
+    );
+    let eye_span = (a[36].0 - a[45].0).hypot(a[36].1 - a[45].1);
+    let mean_gap = a
+        .iter()
+        .zip(&b)
+        .map(|(p, q)| (p.0 - q.0).hypot(p.1 - q.1))
+        .sum::<f64>()
+        / 68.0;
+    assert!(
+        mean_gap < 0.05 * eye_span,
+        "landmarks {mean_gap:.2} px apart (eye span {eye_span:.0} px)"
+    );
+    let found = pipeline
+        .detect_near(&frames[1], FaceRect::from_box(before.face.expect("a face")))
+        .expect("detect");
+    assert_eq!(found.len(), 1);
+
+    // A window in the frame's corner, away from the face: nothing there, the whole frame is
+    // searched and finds the face.
+    let corner = facegate::face::FaceBox {
+        left: 0,
+        top: 0,
+        width: 40,
+        height: 40,
+    };
+    assert!(
+        pipeline
+            .detect_near(&frames[1], FaceRect::from_box(corner))
+            .expect("detect")
+            .is_empty()
+    );
+    let fallback = pipeline
+        .observe_frame(
+            &frames[1],
+            Look {
+                near: Some(corner),
+                encode: false,
+            },
+        )
+        .expect("observe");
+    assert_eq!(fallback.face, whole.face);
 }
 
 #[test]

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use facegate::face::{Encoding, FaceError, FaceObservation, FacePipeline, FaceSettings, ImageInput};
+use facegate::face::{Encoding, FaceError, FaceObservation, FacePipeline, FaceSettings, ImageInput, Look};
 use facegate::live::Step;
 use facegate::live::ssr::{LiveFailure, Tuning, Verifier};
 use serde::{Deserialize, Serialize};
@@ -92,7 +92,7 @@ impl Cached {
 /// Observes a clip's frames (two worker threads), or reads them from the cache.
 pub(crate) fn observe_clip(clip: &str) -> Vec<FaceObservation> {
     let files = support::frame_files(clip);
-    let cache = support::repo_path("target/live-cache").join(format!("{clip}-{}.json", files.len()));
+    let cache = support::repo_path("target/live-cache").join(format!("{clip}-{}-near.json", files.len()));
     if let Ok(text) = std::fs::read_to_string(&cache)
         && let Ok(cached) = serde_json::from_str::<Vec<Cached>>(&text)
     {
@@ -111,13 +111,22 @@ pub(crate) fn observe_clip(clip: &str) -> Vec<FaceObservation> {
                     let pipeline =
                         FacePipeline::load(&support::repo_path("models"), &FaceSettings::default())
                             .expect("models (make models)");
+                    // As a live attempt looks: the encoded frames over the whole frame, the
+                    // others in a window around the previous frame's face.
+                    let mut near = None;
                     chunk
                         .into_iter()
                         .map(|(i, file)| {
                             let bytes = std::fs::read(&file).expect("frame");
-                            let o = pipeline
-                                .observe(ImageInput::Bytes(bytes), i % 4 == 0)
+                            let encode = i % 4 == 0;
+                            let look = Look {
+                                near: if encode { None } else { near },
+                                encode,
+                            };
+                            let (o, _) = pipeline
+                                .observe_with_print(ImageInput::Bytes(bytes), look)
                                 .expect("observe");
+                            near = o.face.filter(|_| o.landmarks.is_some());
                             (i, Cached::from(&o))
                         })
                         .collect::<Vec<_>>()

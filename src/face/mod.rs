@@ -35,7 +35,7 @@ pub use error::{FaceError, FaceErrorKind};
 pub use frame::Frame;
 pub use matching::{EncodingIndex, Match};
 pub use models::{CNN_DETECTOR, Detector, MODEL_FILES, ModelError, Models};
-pub use observe::{FaceObservation, PixelPrint};
+pub use observe::{FaceObservation, Look, PixelPrint};
 pub use pipeline::{FaceAnalysis, FacePipeline};
 pub use pose::{HeadPose, estimate_pose};
 pub use quality::QualityReport;
@@ -109,9 +109,9 @@ impl FaceEngine {
     pub async fn observe_with_print(
         &self,
         image: ImageInput,
-        want_encoding: bool,
+        look: Look,
     ) -> Result<(FaceObservation, PixelPrint), FaceError> {
-        self.run(move |pipeline| pipeline.observe_with_print(image, want_encoding))
+        self.run(move |pipeline| pipeline.observe_with_print(image, look))
             .await
     }
 

@@ -2,7 +2,7 @@
 //! person should fix (as guidance, not a refusal), and — only when asked — its encoding. The
 //! encoder is the expensive step (~17 ms), so the live check asks for it on a few frames only.
 
-use super::detect::FaceBox;
+use super::detect::{FaceBox, FaceRect};
 use super::quality::{self, FacePatch};
 use super::{Encoding, FaceError, FacePipeline, Frame, HeadPose, ImageInput, estimate_pose};
 
@@ -16,6 +16,24 @@ fn pixel_print(frame: &Frame) -> PixelPrint {
     hash.update(frame.height().to_le_bytes());
     hash.update(frame.image().as_raw());
     hash.finalize().into()
+}
+
+/// What to do with one live frame beyond the guidance.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Look {
+    /// Where the face was in the previous frame: the detector searches a window around it, a
+    /// fraction of the whole frame's cost. `None`: the whole frame is searched, and exactly one
+    /// face must be in it (the live check asks for that on frames it draws at random).
+    pub near: Option<FaceBox>,
+    /// Compute the 128-d encoding (~17 ms), when the frame has no issue but a turned head.
+    pub encode: bool,
+}
+
+impl Look {
+    /// The whole frame, with or without the encoding.
+    pub fn whole(encode: bool) -> Self {
+        Self { near: None, encode }
+    }
 }
 
 /// What one live frame shows.
@@ -53,7 +71,7 @@ impl FacePipeline {
     /// on, is an error.
     pub fn observe(&self, input: ImageInput, want_encoding: bool) -> Result<FaceObservation, FaceError> {
         let frame = self.decode(input)?;
-        self.observe_frame(&frame, want_encoding)
+        self.observe_frame(&frame, Look::whole(want_encoding))
     }
 
     /// [`FacePipeline::observe`], plus a fingerprint of the decoded pixels: the same picture
@@ -62,16 +80,25 @@ impl FacePipeline {
     pub fn observe_with_print(
         &self,
         input: ImageInput,
-        want_encoding: bool,
+        look: Look,
     ) -> Result<(FaceObservation, PixelPrint), FaceError> {
         let frame = self.decode(input)?;
         let print = pixel_print(&frame);
-        Ok((self.observe_frame(&frame, want_encoding)?, print))
+        Ok((self.observe_frame(&frame, look)?, print))
     }
 
-    pub fn observe_frame(&self, frame: &Frame, want_encoding: bool) -> Result<FaceObservation, FaceError> {
+    pub fn observe_frame(&self, frame: &Frame, look: Look) -> Result<FaceObservation, FaceError> {
         let settings = self.settings();
-        let faces = self.detect(frame)?;
+        let near = match look.near {
+            Some(near) => self.detect_near(frame, FaceRect::from_box(near))?,
+            None => Vec::new(),
+        };
+        // Not in the window (it moved fast, or left): the whole frame.
+        let faces = if near.is_empty() {
+            self.detect(frame)?
+        } else {
+            near
+        };
         let detected = match faces.as_slice() {
             [face] => *face,
             [] => {
@@ -107,7 +134,7 @@ impl FacePipeline {
         let turned = pose.and_then(|pose| quality::check_pose(pose, settings).err());
         observation.issue = lighting.err().or(sharpness.err()).or(turned);
         let encodable = matches!(observation.issue, None | Some(FaceError::FaceTurned { .. }));
-        if want_encoding && encodable {
+        if look.encode && encodable {
             observation.encoding = Some(self.encode(frame, &landmarks)?);
         }
         observation.pose = pose;

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use super::decode::{DecodeLimits, decode_image};
-use super::detect::{DetectOptions, FaceBox, FaceRect, detect_faces};
+use super::detect::{DetectOptions, FaceBox, FaceRect, detect_faces, detect_near};
 use super::encode::{Landmarks, encode_face, predict_landmarks};
 use super::quality::{self, FacePatch, QualityReport};
 use super::{Encoding, FaceError, FaceSettings, Frame, ImageInput, ModelError, Models, estimate_pose};
@@ -100,6 +100,12 @@ impl FacePipeline {
     /// Step 2 with other detection options than the settings' (measurements, tools).
     pub fn detect_with(&self, frame: &Frame, options: DetectOptions) -> Result<Vec<FaceRect>, FaceError> {
         crate::metrics::time_stage("detect", || detect_faces(&self.models.detector, frame, options))
+    }
+
+    /// Step 2 for a live frame whose previous frame showed the face at `near`: the faces in a
+    /// window around it. Empty when the face left the window.
+    pub fn detect_near(&self, frame: &Frame, near: FaceRect) -> Result<Vec<FaceRect>, FaceError> {
+        crate::metrics::time_stage("detect_near", || detect_near(&self.models.detector, frame, near))
     }
 
     /// Step 3: the 68 landmarks of the face in `face`.

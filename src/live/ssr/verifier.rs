@@ -71,7 +71,7 @@ impl Default for Tuning {
             mouth_open: 0.15,
             mouth_closed: 0.07,
             same_person_max: 0.5,
-            sample_gap_frames: 8,
+            sample_gap_frames: 12,
             min_samples: 3,
             continuity: ContinuityBounds::default(),
             min_frame_gap_ms: 40.0,
@@ -278,6 +278,19 @@ impl Verifier {
             Phase::Confirm => true,
             Phase::Framing if self.framing.len() + 1 >= self.tuning.framing_frames => true,
             _ => self.samples.is_empty() || self.sample_next || self.frames_to_sample == 0,
+        }
+    }
+
+    /// Should the next frame be searched whole for faces (exactly one must be there), rather
+    /// than followed in a window around the last face? On the frames the server's random
+    /// schedule encodes and while there is no sample yet: as unpredictable to the client as the
+    /// encodings. The frames after a step's turning points are encoded where the face is.
+    pub fn wants_whole_frame(&self) -> bool {
+        match self.phase {
+            Phase::Passed => false,
+            Phase::Confirm => true,
+            Phase::Framing => self.wants_encoding(),
+            _ => self.samples.is_empty() || self.frames_to_sample == 0,
         }
     }
 
@@ -655,6 +668,30 @@ mod tests {
         assert_eq!(reply.hint.code, "passed");
         assert_eq!(reply.progress, Progress { done: 3, total: 3 });
         assert!(verifier.samples().count() >= 3);
+    }
+
+    #[test]
+    fn whole_frames_are_searched_on_the_random_schedule_only() {
+        // Tells, before each frame, what the attempt would ask of the face engine.
+        let mut verifier = Verifier::seeded(vec![Step::TurnLeft, Step::Blink], Tuning::default(), 7);
+        let frames = turn_then_blink();
+        let mut asked = Vec::new();
+        for (i, frame) in frames.iter().enumerate() {
+            asked.push((verifier.wants_whole_frame(), verifier.wants_encoding()));
+            let mut frame = frame.clone();
+            if !verifier.wants_encoding() {
+                frame.encoding = None;
+            }
+            verifier.on_frame(i as f64 * 100.0, &frame).expect("no failure");
+        }
+        // Until the first sample every frame is searched whole (and encoded).
+        assert_eq!(asked[0], (true, true), "{asked:?}");
+        // A whole-frame search is always one of the encoded frames (the same unpredictable
+        // draw)…
+        assert!(asked.iter().all(|&(whole, encode)| !whole || encode), "{asked:?}");
+        // …but the frame after a step was armed (the 4th turned left) is encoded where the face
+        // already is.
+        assert_eq!(asked[4], (false, true), "{asked:?}");
     }
 
     #[test]
