@@ -711,6 +711,57 @@ async fn an_upload_that_arrived_in_time_passes_however_long_it_takes() {
     );
 }
 
+/// Species 1 over the real socket, as a measurement: photos animated to perform the pinned
+/// challenge, streamed at their own capture times (10 frames a second, in real time). Prints
+/// each socket's verdict and the tally; asserts nothing (the species is open, docs/live.md).
+#[tokio::test]
+#[ignore = "measurement (issue 14, species 1): run with --ignored --nocapture; ANIMATION_SEEDS=n (default 1)"]
+async fn animated_photos_over_the_socket_measure() {
+    use facegate::face::{FacePipeline, FaceSettings};
+    use facegate::live::Step;
+    use rand::SeedableRng;
+    use support::animate::{Photo, TurnStyle, animate, as_json};
+
+    let server = TestServer::start(PINNED).await;
+    let pipeline =
+        FacePipeline::load(&support::repo_path("models"), &FaceSettings::default()).expect("models");
+    let seeds: u64 = std::env::var("ANIMATION_SEEDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    let steps = [Step::TurnLeft, Step::Blink];
+    let (mut tried, mut passed) = (0, 0);
+    let mut refused: std::collections::BTreeMap<String, usize> = Default::default();
+    for name in ["franck12", "franck60", "cap12", "obama", "biden"] {
+        let photo = Photo::open(
+            &support::repo_path(&format!(".cache/media/stills/{name}.png")),
+            &pipeline,
+        )
+        .expect("a face in the photo");
+        for seed in 0..seeds {
+            let mut rng = rand::rngs::StdRng::seed_from_u64(1400 + seed);
+            let frames = as_json(&animate(&photo, &steps, TurnStyle::Slide, &mut rng));
+            let ended = perform_on_socket(&server, "login", &frames).await;
+            tried += 1;
+            let verdict = match ended["type"].as_str() {
+                Some("passed") => {
+                    passed += 1;
+                    "PASSED".to_string()
+                }
+                Some("failed") => ended["error"].as_str().unwrap_or("?").to_string(),
+                _ => "no verdict when the frames ran out".to_string(),
+            };
+            println!("{name} seed {seed}: {verdict}");
+            if verdict != "PASSED" {
+                *refused.entry(verdict).or_default() += 1;
+            }
+        }
+    }
+    println!(
+        "animated photos over the socket: tried {tried}, live check passed {passed}, refused {refused:?}"
+    );
+}
+
 /// Issue 14, species 1: a photo of the enrolled man (franck60, a still of his own video)
 /// animated in 2D to perform the pinned challenge (tests/support/animate.rs: the inner face slid
 /// against the jaw for the turn, the upper lids pulled down for the blink, with hand-held drift,
